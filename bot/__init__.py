@@ -1,0 +1,1 @@
+"""Command Deck: a Discord bot that plays branching story campaigns decided by votes."""

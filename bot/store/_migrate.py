@@ -1,0 +1,96 @@
+"""Numbered `.sql` migrations, applied in order in one transaction, counted in user_version."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from importlib import resources
+
+import aiosqlite
+
+from bot.store._records import Migration, SchemaError
+
+_NAME = re.compile(r"^(?P<version>\d{4})_(?P<reason>[a-z0-9_]+)\.sql$")
+
+
+def load_migrations() -> tuple[Migration, ...]:
+    """Read `migrations/NNNN_reason.sql`; numbers must run 1, 2, 3... with no gap or repeat."""
+    folder = resources.files("bot.store").joinpath("migrations")
+    found: list[Migration] = []
+    for entry in folder.iterdir():
+        match = _NAME.match(entry.name)
+        if match is None:
+            if entry.name.endswith(".sql"):
+                raise SchemaError(f"migration file {entry.name!r} is not named NNNN_reason.sql")
+            continue
+        found.append(Migration(int(match["version"]), entry.name, entry.read_text("utf-8")))
+    found.sort(key=lambda m: m.version)
+    versions = [m.version for m in found]
+    if versions != list(range(1, len(found) + 1)):
+        raise SchemaError(f"migrations must be numbered 1..n without gaps, found {versions}")
+    return tuple(found)
+
+
+def split_statements(script: str) -> list[str]:
+    """Cut a script into statements, since `executescript` would commit our transaction."""
+    statements: list[str] = []
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            statements.append(buffer.strip())
+            buffer = ""
+    leftover = [ln for ln in buffer.splitlines() if ln.strip() and not ln.strip().startswith("--")]
+    if leftover:
+        raise SchemaError(f"unterminated SQL statement: {' '.join(leftover)[:80]!r}")
+    return statements
+
+
+async def user_version(db: aiosqlite.Connection) -> int:
+    """The schema version recorded in the file (0 for a new file)."""
+    rows = list(await db.execute_fetchall("PRAGMA user_version"))
+    return int(rows[0][0])
+
+
+async def migrate(
+    db: aiosqlite.Connection,
+    migrations: tuple[Migration, ...],
+    *,
+    target: int | None = None,
+) -> int:
+    """Apply every pending migration up to `target` (default: all) in one transaction.
+
+    Either the file ends at the target version or nothing changed. Foreign keys are off
+    while migrating (SQLite's advice for table rebuilds) and checked before the commit.
+    Two processes opening one new file at once are safe: the version is read again after
+    the write lock is taken. Returns the version the file is at.
+    """
+    latest = len(migrations)
+    goal = latest if target is None else target
+    if not 0 <= goal <= latest:
+        raise ValueError(f"target version {goal} outside 0..{latest}")
+    await db.execute("PRAGMA foreign_keys = OFF")
+    try:
+        await db.execute("BEGIN IMMEDIATE")
+        try:
+            current = await user_version(db)
+            if current > latest:
+                raise SchemaError(
+                    f"database is at schema version {current}, newer than this code's {latest}"
+                )
+            for migration in migrations[current:goal]:
+                for statement in split_statements(migration.sql):
+                    await db.execute(statement)
+            if goal > current:
+                # PRAGMA takes no parameters; goal is an int we computed.
+                await db.execute(f"PRAGMA user_version = {int(goal)}")
+                broken = list(await db.execute_fetchall("PRAGMA foreign_key_check"))
+                if broken:
+                    raise SchemaError(f"migration left broken foreign keys: {broken[:5]}")
+            await db.execute("COMMIT")
+        except BaseException:
+            await db.rollback()
+            raise
+        return max(current, goal)
+    finally:
+        await db.execute("PRAGMA foreign_keys = ON")

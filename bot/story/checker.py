@@ -1,0 +1,571 @@
+"""The story checker: merges a story's files, compiles every expression and refuses
+anything that would break or mislead at play time, each problem with its file and line.
+
+Rules that depend on the state (odds that leave 0..1, a scene whose choices can all close at
+once, a text that outgrows Discord's limit) are decided by evaluating each expression over
+boundary values of the variables it reads: every bound, every initial value, each constant the
+story compares against and its neighbours. When the combinations are too many, a fixed random
+sample of them is used, so the result is the same on every run.
+"""
+
+from __future__ import annotations
+
+import ast
+import itertools
+import random
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from simpleeval import SimpleEval
+
+from .expressions import (
+    RESERVED_NAMES,
+    VOTE_HOW,
+    Expression,
+    ExpressionError,
+    Template,
+    TemplateError,
+    compile_expression,
+    compile_template,
+    format_value,
+    new_evaluator,
+)
+from .model import (
+    DESCRIPTION_LIMIT,
+    NAME_PATTERN,
+    CrewMember,
+    Ending,
+    Node,
+    Outcome,
+    Scene,
+    StoryFile,
+    StoryMeta,
+    Variable,
+)
+from .runtime import (
+    CompiledChoice,
+    CompiledEnding,
+    CompiledOutcome,
+    CompiledScene,
+    Story,
+)
+from .source import Problem
+
+#: The most combinations of values an expression is evaluated on before sampling.
+SAMPLE_LIMIT = 512
+#: A result line is shown in an embed field, whose value Discord caps at 1,024.
+RESULT_LIMIT = 1024
+
+_BUILTIN_SAMPLES: dict[str, tuple[Any, ...]] = {
+    "turn": (0, 1, 40),
+    "vote_turnout": (0, 1, 2, 7),
+    "vote_margin": (0, 1, 3),
+    "vote_share": (0.0, 0.5, 1.0),
+    "vote_unanimous": (False, True),
+    "vote_how": VOTE_HOW,
+}
+
+
+@dataclass
+class _Placed:
+    file: str
+    node: Any
+
+
+@dataclass
+class _Samples:
+    """The values each name is tried with."""
+
+    values: dict[str, tuple[Any, ...]]
+    places: frozenset[str]
+    cache: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
+
+    def combos(self, names: Iterable[str], visits: Iterable[str], here: str) -> list[dict]:
+        """Assignments of sample values to `names` and to `visits(...)` of the scenes read."""
+        names = sorted(names)
+        visits = sorted(visits)
+        key = ("|".join(names) + "#" + "|".join(visits), here if here in visits else "")
+        cached = self.cache.get(key)
+        if cached is not None:
+            return cached
+        axes: list[tuple[str, tuple[Any, ...]]] = [(n, self.values[n]) for n in names]
+        axes += [(f"@{v}", (1, 2, 3) if v == here else (0, 1, 2, 3)) for v in visits]
+        total = 1
+        for _, values in axes:
+            total *= len(values)
+        keys = [k for k, _ in axes]
+        if total <= SAMPLE_LIMIT:
+            rows = [
+                dict(zip(keys, combo, strict=True))
+                for combo in itertools.product(*(v for _, v in axes))
+            ]
+        else:
+            rng = random.Random(key[0])
+            rows = [{k: rng.choice(v) for k, v in axes} for _ in range(SAMPLE_LIMIT)]
+            # Always include the all-minimum and all-maximum corners.
+            rows.append({k: v[0] for k, v in axes})
+            rows.append({k: v[-1] for k, v in axes})
+        self.cache[key] = rows
+        return rows
+
+
+def _describe(combo: Mapping[str, Any]) -> str:
+    parts = []
+    for key, value in combo.items():
+        name = f"visits('{key[1:]}')" if key.startswith("@") else key
+        shown = repr(value) if isinstance(value, str) else format_value(value)
+        parts.append(f"{name}={shown}")
+    return ", ".join(parts) if parts else "always"
+
+
+class _Builder:
+    """One pass over a merged story: checks everything and compiles what passes."""
+
+    def __init__(self, files: list[tuple[str, StoryFile]], content_hash: str, display: str):
+        self.files = files
+        self.content_hash = content_hash
+        self.display = display
+        self.problems: list[Problem] = []
+        self.meta: tuple[str, StoryMeta] | None = None
+        self.crew: dict[str, _Placed] = {}
+        self.variables: dict[str, _Placed] = {}
+        self.places: dict[str, _Placed] = {}
+        self.scenes: dict[str, _Placed] = {}
+        self.endings: dict[str, _Placed] = {}
+        self.evaluator: SimpleEval = new_evaluator()
+        self.compiled: list[Expression] = []
+
+    def error(self, file: str, line: int, message: str) -> None:
+        self.problems.append(Problem(file, line, message))
+
+    # -- merging --------------------------------------------------------------------------
+
+    def _add(
+        self, table: dict[str, _Placed], kind: str, key: str, placed: _Placed, line: int
+    ) -> bool:
+        first = table.get(key)
+        if first is not None:
+            where = f"{first.file}:{first.node.line if isinstance(first.node, Node) else 1}"
+            self.error(placed.file, line, f"duplicate {kind} id '{key}' (first at {where})")
+            return False
+        table[key] = placed
+        return True
+
+    def merge(self) -> None:
+        for file, story_file in self.files:
+            if story_file.story is not None:
+                if self.meta is None:
+                    self.meta = (file, story_file.story)
+                else:
+                    self.error(
+                        file,
+                        story_file.line_of("story"),
+                        f"a second 'story:' block (the first is in {self.meta[0]})",
+                    )
+            for member in story_file.crew:
+                self._add(self.crew, "crew", member.id, _Placed(file, member), member.line)
+            for name, var in story_file.variables.items():
+                line = story_file.variable_line(name)
+                if not NAME_PATTERN.fullmatch(name):
+                    self.error(file, line, f"variable name '{name}' must be letters, digits and _")
+                    continue
+                if name in RESERVED_NAMES:
+                    self.error(file, line, f"'{name}' is a reserved name and cannot be a variable")
+                    continue
+                if name in self.variables:
+                    self.error(
+                        file,
+                        line,
+                        f"duplicate variable '{name}' (first in {self.variables[name].file})",
+                    )
+                    continue
+                self.variables[name] = _Placed(file, var)
+            for scene in story_file.scenes:
+                if self._add(self.places, "scene", scene.id, _Placed(file, scene), scene.line):
+                    self.scenes[scene.id] = self.places[scene.id]
+            for ending in story_file.endings:
+                if self._add(self.places, "ending", ending.id, _Placed(file, ending), ending.line):
+                    self.endings[ending.id] = self.places[ending.id]
+        if self.meta is None:
+            first_file = self.files[0][0] if self.files else self.display
+            self.error(
+                first_file, 1, "no file declares the 'story:' block (id, title, summary, start)"
+            )
+
+    # -- compiling ------------------------------------------------------------------------
+
+    @property
+    def var_decls(self) -> dict[str, Variable]:
+        return {name: placed.node for name, placed in self.variables.items()}
+
+    def expression(self, source: str | float, file: str, line: int) -> Expression | None:
+        try:
+            compiled = compile_expression(str(source), self.var_decls, frozenset(self.places))
+        except ExpressionError as exc:
+            self.error(file, line, f"expression '{source}': {exc}")
+            return None
+        self.compiled.append(compiled)
+        return compiled
+
+    def template(self, text: str, file: str, node: Node, key: str) -> Template | None:
+        try:
+            compiled = compile_template(text, self.var_decls, frozenset(self.places))
+        except TemplateError as exc:
+            line = node.value_line_of(key) + text[: exc.offset].count("\n")
+            self.error(file, line, f"{key}: {exc}")
+            return None
+        self.compiled.extend(compiled.expressions)
+        return compiled
+
+    def crew_member(
+        self, member_id: str | None, file: str, node: Node, key: str
+    ) -> CrewMember | None:
+        if member_id is None:
+            return None
+        placed = self.crew.get(member_id)
+        if placed is None:
+            self.error(file, node.line_of(key), f"{key}: unknown crew member '{member_id}'")
+            return None
+        return placed.node
+
+    def effects(self, outcome: Outcome, file: str) -> None:
+        effects = outcome.effects
+        for name, _delta in effects.add.items():
+            var = self.variables.get(name)
+            line = effects.line_of("add")
+            if var is None:
+                self.error(file, line, f"add: unknown variable '{name}'")
+            elif var.node.type != "int":
+                self.error(
+                    file,
+                    line,
+                    f"add: '{name}' is {var.node.type}; only int variables can be added to",
+                )
+        for name, value in effects.set_.items():
+            var = self.variables.get(name)
+            line = effects.line_of("set")
+            if var is None:
+                self.error(file, line, f"set: unknown variable '{name}'")
+                continue
+            expected = {"int": int, "bool": bool, "text": str}[var.node.type]
+            if type(value) is not expected:
+                self.error(file, line, f"set: '{name}' is {var.node.type}, not {value!r}")
+            elif var.node.type == "int" and not var.node.min <= value <= var.node.max:
+                self.error(
+                    file, line, f"set: {name}={value} is outside {var.node.min}..{var.node.max}"
+                )
+
+    def target(self, target: str, file: str, node: Node, key: str) -> None:
+        if target not in self.places:
+            hint = [p for p in self.places if p.startswith(target[:3])][:3]
+            extra = f" (known: {', '.join(hint)})" if hint else ""
+            self.error(file, node.line_of(key), f"{key}: no scene or ending '{target}'{extra}")
+
+    def outcome(self, outcome: Outcome, file: str) -> CompiledOutcome:
+        self.effects(outcome, file)
+        odds: Expression | float | None = None
+        if outcome.roll is not None:
+            roll = outcome.roll
+            self.target(roll.success, file, roll, "success")
+            self.target(roll.failure, file, roll, "failure")
+            if isinstance(roll.odds, float | int):
+                odds = float(roll.odds)
+                if not 0 <= odds <= 1:
+                    self.error(file, roll.line_of("odds"), f"odds {roll.odds} are outside 0..1")
+            else:
+                odds = self.expression(roll.odds, file, roll.line_of("odds"))
+        else:
+            assert outcome.goto is not None
+            self.target(outcome.goto, file, outcome, "goto")
+        result = None
+        if outcome.result is not None:
+            result = self.template(outcome.result, file, outcome, "result")
+        return CompiledOutcome(outcome, result, odds)
+
+    def scene(self, file: str, scene: Scene) -> CompiledScene | None:
+        speaker = self.crew_member(scene.speaker, file, scene, "speaker")
+        text = self.template(scene.text, file, scene, "text")
+        choices: list[CompiledChoice] = []
+        seen: dict[str, int] = {}
+        for index, choice in enumerate(scene.choices):
+            if choice.id in seen:
+                self.error(
+                    file,
+                    choice.line,
+                    f"duplicate choice id '{choice.id}' in scene '{scene.id}'"
+                    f" (first at line {seen[choice.id]})",
+                )
+                continue
+            seen[choice.id] = choice.line
+            by = self.crew_member(choice.by, file, choice, "by")
+            condition = None
+            if choice.if_ is not None:
+                condition = self.expression(choice.if_, file, choice.line_of("if"))
+            compiled = self.outcome(choice, file)
+            if by is not None:
+                choices.append(
+                    CompiledChoice(index, choice.id, choice.label, by, condition, compiled)
+                )
+        no_decision = None
+        if scene.no_decision is not None:
+            no_decision = self.outcome(scene.no_decision, file)
+        if text is None or len(choices) != len(scene.choices):
+            return None
+        return CompiledScene(
+            scene, text, speaker, tuple(choices), {c.id: c for c in choices}, no_decision
+        )
+
+    def ending(self, file: str, ending: Ending) -> CompiledEnding | None:
+        speaker = self.crew_member(ending.speaker, file, ending, "speaker")
+        text = self.template(ending.text, file, ending, "text")
+        if text is None:
+            return None
+        return CompiledEnding(ending, text, speaker)
+
+    # -- rules over the whole graph -------------------------------------------------------
+
+    def reachability(self, start: str) -> None:
+        seen = {start}
+        queue = deque([start])
+        while queue:
+            place = self.places[queue.popleft()].node
+            if isinstance(place, Scene):
+                outcomes: list[Outcome] = list(place.choices)
+                if place.no_decision is not None:
+                    outcomes.append(place.no_decision)
+                for outcome in outcomes:
+                    for target in outcome.targets():
+                        if target in self.places and target not in seen:
+                            seen.add(target)
+                            queue.append(target)
+        for place_id, placed in self.places.items():
+            if place_id not in seen:
+                kind = "scene" if isinstance(placed.node, Scene) else "ending"
+                self.error(
+                    placed.file,
+                    placed.node.line,
+                    f"{kind} '{place_id}' cannot be reached from the start '{start}'",
+                )
+
+    def samples(self) -> _Samples:
+        values: dict[str, set[Any]] = {}
+        numbers: set[int] = set()
+        for expression in self.compiled:
+            for node in ast.walk(expression.tree):
+                if isinstance(node, ast.Constant) and type(node.value) is int:
+                    numbers.update((node.value - 1, node.value, node.value + 1))
+        set_values: dict[str, set[Any]] = {}
+        for placed in self.scenes.values():
+            for outcome in _outcomes(placed.node):
+                for name, value in outcome.effects.set_.items():
+                    set_values.setdefault(name, set()).add(value)
+        for name, placed in self.variables.items():
+            var: Variable = placed.node
+            if var.type == "int":
+                assert var.min is not None and var.max is not None
+                bounded = {n for n in numbers if var.min <= n <= var.max}
+                values[name] = {var.min, var.max, var.initial} | bounded
+            elif var.type == "bool":
+                values[name] = {False, True}
+            else:
+                values[name] = {var.initial} | set_values.get(name, set())
+        ordered = {name: tuple(sorted(vals, key=_sort_key)) for name, vals in values.items()}
+        ordered.update(_BUILTIN_SAMPLES)
+        return _Samples(ordered, frozenset(self.places))
+
+    def evaluate(self, expression: Expression, combo: Mapping[str, Any]) -> Any:
+        evaluator = self.evaluator
+        evaluator.names = {k: v for k, v in combo.items() if not k.startswith("@")}
+        evaluator.functions["visits"] = lambda scene: combo.get(f"@{scene}", 0)
+        return expression.evaluate(evaluator)
+
+    def sweep(
+        self, expression: Expression, samples: _Samples, here: str
+    ) -> Iterator[tuple[dict, Any]]:
+        """Each sample assignment with the expression's value (or the exception it raised)."""
+        for combo in samples.combos(expression.names, expression.visits, here):
+            try:
+                yield combo, self.evaluate(expression, combo)
+            except Exception as exc:
+                yield combo, exc
+
+    def check_expression(
+        self, expression: Expression, samples: _Samples, here: str, file: str, line: int, what: str
+    ) -> int:
+        """Evaluate on every sample; report failures; return the longest printed value."""
+        longest = 0
+        for combo, value in self.sweep(expression, samples, here):
+            if isinstance(value, Exception):
+                self.error(
+                    file,
+                    line,
+                    f"{what} '{expression.source}' fails when {_describe(combo)}: {value}",
+                )
+                return longest
+            longest = max(longest, len(format_value(value)))
+        return longest
+
+    def check_odds(self, outcome: CompiledOutcome, samples: _Samples, here: str, file: str) -> None:
+        if not isinstance(outcome.odds, Expression):
+            return
+        assert outcome.source.roll is not None
+        line = outcome.source.roll.line_of("odds")
+        for combo, value in self.sweep(outcome.odds, samples, here):
+            if isinstance(value, Exception):
+                self.error(
+                    file,
+                    line,
+                    f"odds '{outcome.odds.source}' fail when {_describe(combo)}: {value}",
+                )
+                return
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+                self.error(
+                    file,
+                    line,
+                    f"odds '{outcome.odds.source}' can be {value!r}, outside 0..1"
+                    f" (when {_describe(combo)})",
+                )
+                return
+
+    def text_length(
+        self,
+        template: Template,
+        samples: _Samples,
+        here: str,
+        file: str,
+        node: Node,
+        key: str,
+        limit: int,
+    ) -> None:
+        length = sum(len(part) for part in template.parts if isinstance(part, str))
+        for expression in template.expressions:
+            length += self.check_expression(
+                expression, samples, here, file, node.value_line_of(key), f"{key} substitution"
+            )
+        if length > limit:
+            self.error(
+                file,
+                node.line_of(key),
+                f"{key} can reach {length} characters after substitution; Discord allows {limit}",
+            )
+
+    def check_closed(self, scene: CompiledScene, samples: _Samples, file: str) -> None:
+        if scene.no_decision is not None or any(c.condition is None for c in scene.choices):
+            return
+        conditions = [c.condition for c in scene.choices if c.condition is not None]
+        names = frozenset().union(*(c.names for c in conditions))
+        visits = frozenset().union(*(c.visits for c in conditions))
+        here = scene.source.id
+        for combo in samples.combos(names, visits, here):
+            try:
+                if not any(self.evaluate(condition, combo) for condition in conditions):
+                    self.error(
+                        file,
+                        scene.source.line_of("choices"),
+                        f"scene '{here}': every choice can be closed at once"
+                        f" (when {_describe(combo)}) "
+                        "and the scene has no no_decision outcome",
+                    )
+                    return
+            except Exception:
+                continue
+
+    def build(self) -> Story | None:
+        self.merge()
+        scenes: dict[str, CompiledScene] = {}
+        endings: dict[str, CompiledEnding] = {}
+        for scene_id, placed in self.scenes.items():
+            compiled = self.scene(placed.file, placed.node)
+            if compiled is not None:
+                scenes[scene_id] = compiled
+        for ending_id, placed in self.endings.items():
+            compiled_ending = self.ending(placed.file, placed.node)
+            if compiled_ending is not None:
+                endings[ending_id] = compiled_ending
+        meta = self.meta
+        if meta is not None:
+            file, story = meta
+            if story.start not in self.scenes:
+                self.error(file, story.line_of("start"), f"start: no scene '{story.start}'")
+            else:
+                self.reachability(story.start)
+        if self.problems:
+            return None
+        samples = self.samples()
+        for scene_id, scene in scenes.items():
+            file = self.scenes[scene_id].file
+            source = scene.source
+            self.text_length(scene.text, samples, scene_id, file, source, "text", DESCRIPTION_LIMIT)
+            for choice in scene.choices:
+                if choice.condition is not None:
+                    self.check_expression(
+                        choice.condition,
+                        samples,
+                        scene_id,
+                        file,
+                        source.choices[choice.index].line_of("if"),
+                        "condition",
+                    )
+            outcomes = [c.outcome for c in scene.choices]
+            if scene.no_decision is not None:
+                outcomes.append(scene.no_decision)
+            for outcome in outcomes:
+                self.check_odds(outcome, samples, scene_id, file)
+                if outcome.result is not None:
+                    self.text_length(
+                        outcome.result,
+                        samples,
+                        scene_id,
+                        file,
+                        outcome.source,
+                        "result",
+                        RESULT_LIMIT,
+                    )
+            self.check_closed(scene, samples, file)
+        for ending_id, ending in endings.items():
+            self.text_length(
+                ending.text,
+                samples,
+                ending_id,
+                self.endings[ending_id].file,
+                ending.source,
+                "text",
+                DESCRIPTION_LIMIT,
+            )
+        if self.problems or meta is None:
+            return None
+        story = meta[1]
+        return Story(
+            id=story.id,
+            title=story.title,
+            summary=story.summary,
+            start=story.start,
+            crew={k: p.node for k, p in self.crew.items()},
+            variables=self.var_decls,
+            scenes=scenes,
+            endings=endings,
+            content_hash=self.content_hash,
+            files=tuple(file for file, _ in self.files),
+        )
+
+
+def _sort_key(value: Any) -> tuple[str, Any]:
+    return (type(value).__name__, value)
+
+
+def _outcomes(scene: Scene) -> list[Outcome]:
+    outcomes: list[Outcome] = list(scene.choices)
+    if scene.no_decision is not None:
+        outcomes.append(scene.no_decision)
+    return outcomes
+
+
+def build_story(
+    files: list[tuple[str, StoryFile]], content_hash: str, display: str
+) -> tuple[Story | None, list[Problem]]:
+    """Merge, compile and check a story's validated files."""
+    builder = _Builder(files, content_hash, display)
+    story = builder.build()
+    return story, builder.problems

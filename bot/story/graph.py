@@ -1,0 +1,135 @@
+"""The story as a graph, for authors: scenes and endings as nodes, choices as labelled edges,
+chance rolls as their own small nodes with the odds written on them. Mermaid for Markdown
+(GitHub renders it), DOT for Graphviz."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from .runtime import CompiledOutcome, Story
+
+
+@dataclass(frozen=True)
+class Edge:
+    """One arrow: from a node to a node, with a label and a style."""
+
+    source: str
+    target: str
+    label: str
+    kind: str  # "choice", "no_decision", "success", "failure"
+
+
+@dataclass(frozen=True)
+class GraphNode:
+    """One box: a scene, an ending or a roll."""
+
+    id: str
+    label: str
+    kind: str  # "start", "scene", "ending", "roll"
+
+
+def _odds_label(outcome: CompiledOutcome) -> str:
+    odds = outcome.odds
+    if isinstance(odds, float):
+        return f"{round(odds * 100)}%"
+    assert odds is not None
+    return odds.source
+
+
+def story_graph(story: Story) -> tuple[list[GraphNode], list[Edge]]:
+    """Nodes and edges of the whole story."""
+    nodes: list[GraphNode] = []
+    edges: list[Edge] = []
+    for scene_id, scene in story.scenes.items():
+        kind = "start" if scene_id == story.start else "scene"
+        nodes.append(GraphNode(scene_id, scene.source.title, kind))
+        outcomes = [(c.label, "choice", c.outcome) for c in scene.choices]
+        if scene.no_decision is not None:
+            outcomes.append(("no decision", "no_decision", scene.no_decision))
+        for label, kind, outcome in outcomes:
+            roll = outcome.source.roll
+            if roll is None:
+                assert outcome.source.goto is not None
+                edges.append(Edge(scene_id, outcome.source.goto, label, kind))
+                continue
+            roll_id = f"{scene_id}--{label}--roll"
+            nodes.append(GraphNode(roll_id, _odds_label(outcome), "roll"))
+            edges.append(Edge(scene_id, roll_id, label, kind))
+            edges.append(Edge(roll_id, roll.success, "success", "success"))
+            edges.append(Edge(roll_id, roll.failure, "failure", "failure"))
+    for ending_id, ending in story.endings.items():
+        nodes.append(GraphNode(ending_id, ending.source.title, "ending"))
+    return nodes, edges
+
+
+def _mermaid_text(text: str) -> str:
+    return '"' + text.replace('"', "#quot;") + '"'
+
+
+def to_mermaid(story: Story) -> str:
+    """A Mermaid flowchart of the story."""
+    nodes, edges = story_graph(story)
+    ids = {node.id: f"n{index}" for index, node in enumerate(nodes)}
+    lines = ["flowchart TD"]
+    shapes = {
+        "start": ("([", "])"),
+        "scene": ("[", "]"),
+        "ending": ("[[", "]]"),
+        "roll": ("{", "}"),
+    }
+    for node in nodes:
+        left, right = shapes[node.kind]
+        lines.append(f"    {ids[node.id]}{left}{_mermaid_text(node.label)}{right}")
+    arrows = {"choice": "-->", "no_decision": "-.->", "success": "-->", "failure": "-.->"}
+    for edge in edges:
+        label = _mermaid_text(edge.label)
+        lines.append(f"    {ids[edge.source]} {arrows[edge.kind]}|{label}| {ids[edge.target]}")
+    lines.append("    classDef ending fill:#2d6a4f,color:#fff")
+    lines.append("    classDef roll fill:#f4a261")
+    endings = [ids[n.id] for n in nodes if n.kind == "ending"]
+    rolls = [ids[n.id] for n in nodes if n.kind == "roll"]
+    if endings:
+        lines.append(f"    class {','.join(endings)} ending")
+    if rolls:
+        lines.append(f"    class {','.join(rolls)} roll")
+    return "\n".join(lines) + "\n"
+
+
+def _dot_text(text: str) -> str:
+    return json.dumps(text)  # a JSON string is a valid DOT quoted string
+
+
+def to_dot(story: Story, *, bold: frozenset[tuple[str, str]] = frozenset()) -> str:
+    """A Graphviz digraph of the story; `bold` edges (source, target) are drawn heavy."""
+    nodes, edges = story_graph(story)
+    lines = [
+        f"digraph {_dot_text(story.id)} {{",
+        "    rankdir=TB;",
+        '    node [fontname="Helvetica", fontsize=11];',
+        '    edge [fontname="Helvetica", fontsize=9];',
+    ]
+    shapes = {
+        "start": 'shape=box, style="rounded,filled", fillcolor="#bde0fe"',
+        "scene": 'shape=box, style="rounded"',
+        "ending": 'shape=doubleoctagon, style=filled, fillcolor="#b7e4c7"',
+        "roll": 'shape=diamond, style=filled, fillcolor="#f4a261"',
+    }
+    for node in nodes:
+        lines.append(
+            f"    {_dot_text(node.id)} [label={_dot_text(node.label)}, {shapes[node.kind]}];"
+        )
+    styles = {
+        "choice": "",
+        "no_decision": ", style=dashed",
+        "success": ", color=darkgreen",
+        "failure": ", color=firebrick, style=dashed",
+    }
+    for edge in edges:
+        heavy = ", penwidth=3" if (edge.source, edge.target) in bold else ""
+        lines.append(
+            f"    {_dot_text(edge.source)} -> {_dot_text(edge.target)}"
+            f" [label={_dot_text(edge.label)}{styles[edge.kind]}{heavy}];"
+        )
+    lines.append("}")
+    return "\n".join(lines) + "\n"

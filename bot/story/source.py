@@ -1,0 +1,141 @@
+"""YAML reading that remembers where every value came from.
+
+PyYAML builds plain dicts and lists and forgets line numbers; authors need `file:line` on
+every problem, so mappings and sequences are built as subclasses that carry the line of
+themselves and of each of their entries. Duplicate mapping keys, which PyYAML silently
+overwrites, are reported instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.constructor import ConstructorError
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with a story, located in its source."""
+
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}"
+
+
+class LineDict(dict):
+    """A mapping that knows its own line and the line of each key."""
+
+    line: int
+    key_lines: dict[Any, int]
+    value_lines: dict[Any, int]
+
+
+class LineList(list):
+    """A sequence that knows its own line and the line of each item."""
+
+    line: int
+    item_lines: list[int]
+
+
+class DuplicateKeyError(ConstructorError):
+    """A mapping names the same key twice."""
+
+
+class _LineLoader(yaml.SafeLoader):
+    """SafeLoader that builds LineDict/LineList and refuses duplicate keys."""
+
+    def construct_mapping(self, node: MappingNode, deep: bool = False) -> LineDict:
+        self.flatten_mapping(node)
+        result = LineDict()
+        result.line = node.start_mark.line + 1
+        result.key_lines = {}
+        result.value_lines = {}
+        for key_node, value_node in node.value:
+            key = self.construct_object(key_node, deep=True)
+            try:
+                hash(key)
+            except TypeError as exc:
+                raise ConstructorError(
+                    None, None, "a mapping key must be a plain value", key_node.start_mark
+                ) from exc
+            if key in result:
+                raise DuplicateKeyError(
+                    None,
+                    None,
+                    f"duplicate key {key!r} (first at line {result.key_lines[key]})",
+                    key_node.start_mark,
+                )
+            result[key] = self.construct_object(value_node, deep=True)
+            result.key_lines[key] = key_node.start_mark.line + 1
+            # A block scalar's text starts on the line after its `|` or `>` indicator.
+            block = isinstance(value_node, ScalarNode) and value_node.style in ("|", ">")
+            result.value_lines[key] = value_node.start_mark.line + 1 + int(block)
+        return result
+
+    def construct_sequence(self, node: SequenceNode, deep: bool = False) -> LineList:
+        result = LineList(self.construct_object(child, deep=True) for child in node.value)
+        result.line = node.start_mark.line + 1
+        result.item_lines = [child.start_mark.line + 1 for child in node.value]
+        return result
+
+
+def _construct_line_mapping(loader: _LineLoader, node: Node) -> LineDict:
+    return loader.construct_mapping(node)  # type: ignore[arg-type]
+
+
+def _construct_line_sequence(loader: _LineLoader, node: Node) -> LineList:
+    return loader.construct_sequence(node)  # type: ignore[arg-type]
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_line_mapping)
+_LineLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_line_sequence
+)
+
+
+class YamlError(Exception):
+    """A file that is not valid YAML, located."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(str(problem))
+        self.problem = problem
+
+
+def read_yaml(path: Path, display: str) -> Any:
+    """Parse one YAML file into LineDict/LineList values; raise YamlError with its location."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise YamlError(Problem(display, 1, f"cannot read file: {exc}")) from exc
+    try:
+        return yaml.load(text, Loader=_LineLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        what = exc.problem or exc.context or "invalid YAML"
+        raise YamlError(Problem(display, line, f"YAML error: {what}")) from exc
+    except yaml.YAMLError as exc:
+        raise YamlError(Problem(display, 1, f"YAML error: {exc}")) from exc
+
+
+def line_at(data: Any, path: tuple[Any, ...], default: int) -> int:
+    """The line of the deepest value along `path` that still exists (for validation errors)."""
+    line = getattr(data, "line", default)
+    node = data
+    for step in path:
+        if isinstance(node, LineDict) and step in node:
+            line = node.key_lines.get(step, line)
+            node = node[step]
+        elif isinstance(node, LineList) and isinstance(step, int) and 0 <= step < len(node):
+            line = node.item_lines[step]
+            node = node[step]
+        else:
+            break
+    return line
