@@ -1,0 +1,807 @@
+"""The repository: every SQL statement of the bot, behind one aiosqlite connection."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from collections.abc import AsyncIterator, Generator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import fields
+from datetime import datetime, timedelta
+from pathlib import Path
+from types import MappingProxyType, TracebackType
+from typing import Any, Self
+
+import aiosqlite
+
+from bot.store._migrate import load_migrations, migrate
+from bot.store._records import (
+    OUTCOMELESS,
+    AlreadyClosed,
+    AuditEntry,
+    Ballot,
+    Campaign,
+    CampaignEnded,
+    CampaignStatus,
+    ChannelBusy,
+    CloseHow,
+    Decision,
+    GuildSettings,
+    NewAudit,
+    NewBallot,
+    NewDecision,
+    NotFound,
+    OpenDeadline,
+    SchemaError,
+    TallyChanged,
+    TieBreak,
+    duration_us,
+    from_us,
+    to_us,
+)
+
+SYNCHRONOUS_MODES = frozenset({"FULL", "NORMAL", "EXTRA"})
+BUSY_TIMEOUT_MS = 5000
+MIN_SQLITE = (3, 37, 0)  # STRICT tables
+
+_CAMPAIGN_COLUMNS = (
+    "id, guild_id, channel_id, story_id, story_hash, status, status_reason, state_json, seed, "
+    "started_at, ended_at"
+)
+_DECISION_COLUMNS = (
+    "id, campaign_id, seq, scene_id, choices, message_id, opened_at, deadline, remaining_us, "
+    "extended, closed_at, outcome, how"
+)
+_SETTING_NAMES = tuple(f.name for f in fields(GuildSettings) if f.name != "guild_id")
+
+# --- the click path: a button press runs these (EXPLAIN QUERY PLAN is tested) ---------------
+
+GET_DECISION = f"SELECT {_DECISION_COLUMNS} FROM decisions WHERE id = :id"
+
+# Conditional upsert: no row is written unless the decision is open and offers the choice.
+# The WHERE clause also settles SQLite's INSERT ... SELECT ... ON CONFLICT parsing ambiguity.
+CAST_BALLOT = """
+INSERT INTO ballots (decision_id, member_id, choice_id, cast_at)
+SELECT d.id, :member_id, :choice_id, :cast_at
+  FROM decisions AS d
+ WHERE d.id = :decision_id
+   AND d.closed_at IS NULL
+   AND EXISTS (SELECT 1 FROM json_each(d.choices) AS c WHERE c.value = :choice_id)
+ON CONFLICT (decision_id, member_id)
+DO UPDATE SET choice_id = excluded.choice_id, cast_at = excluded.cast_at
+"""
+
+BALLOT_OF = """
+SELECT decision_id, member_id, choice_id, cast_at
+  FROM ballots WHERE decision_id = :decision_id AND member_id = :member_id
+"""
+
+# Every offered choice in button order, with its count (0 when nobody chose it).
+TALLY = """
+SELECT c.value AS choice_id, coalesce(t.n, 0) AS n
+  FROM decisions AS d
+  JOIN json_each(d.choices) AS c
+  LEFT JOIN (SELECT choice_id, count(*) AS n FROM ballots
+              WHERE decision_id = :decision_id GROUP BY choice_id) AS t
+         ON t.choice_id = c.value
+ WHERE d.id = :decision_id
+ ORDER BY c.key
+"""
+
+OPEN_DECISION_FOR = (
+    f"SELECT {_DECISION_COLUMNS} FROM decisions WHERE campaign_id = :campaign_id "
+    "AND closed_at IS NULL"
+)
+
+ACTIVE_CAMPAIGN_IN_CHANNEL = (
+    f"SELECT {_CAMPAIGN_COLUMNS} FROM campaigns WHERE channel_id = :channel_id "
+    "AND status <> 'ended'"
+)
+
+GET_CAMPAIGN = f"SELECT {_CAMPAIGN_COLUMNS} FROM campaigns WHERE id = :id"
+
+OPEN_DEADLINES = """
+SELECT d.id, d.deadline
+  FROM decisions AS d JOIN campaigns AS c ON c.id = d.campaign_id
+ WHERE d.closed_at IS NULL AND d.deadline IS NOT NULL AND c.status = 'running'
+ ORDER BY d.deadline, d.id
+"""
+
+CLOSE_DECISION = """
+UPDATE decisions SET closed_at = :closed_at, outcome = :outcome, how = :how, remaining_us = NULL
+ WHERE id = :id AND closed_at IS NULL
+"""
+
+#: The statements a click or the timer runs, by name; tests read their query plans.
+HOT_QUERIES: Mapping[str, str] = MappingProxyType(
+    {
+        "get_decision": GET_DECISION,
+        "cast_ballot": CAST_BALLOT,
+        "ballot_of": BALLOT_OF,
+        "tally": TALLY,
+        "open_decision_for": OPEN_DECISION_FOR,
+        "active_campaign_in_channel": ACTIVE_CAMPAIGN_IN_CHANNEL,
+        "get_campaign": GET_CAMPAIGN,
+        "open_deadlines": OPEN_DEADLINES,
+        "close_decision": CLOSE_DECISION,
+    }
+)
+
+# --- the rest ----------------------------------------------------------------------------------
+
+INSERT_DECISION = """
+INSERT INTO decisions (campaign_id, seq, scene_id, choices, opened_at, deadline, remaining_us)
+VALUES (:campaign_id, :seq, :scene_id, :choices, :opened_at, :deadline, :remaining_us)
+"""
+
+INSERT_AUDIT = """
+INSERT INTO audit_log (guild_id, campaign_id, actor_id, action, detail, at)
+VALUES (:guild_id, :campaign_id, :actor_id, :action, :detail, :at)
+"""
+
+
+def _campaign(row: sqlite3.Row) -> Campaign:
+    return Campaign(
+        id=row["id"],
+        guild_id=row["guild_id"],
+        channel_id=row["channel_id"],
+        story_id=row["story_id"],
+        story_hash=row["story_hash"],
+        status=CampaignStatus(row["status"]),
+        status_reason=row["status_reason"],
+        state_json=row["state_json"],
+        seed=row["seed"],
+        started_at=from_us(row["started_at"]),
+        ended_at=None if row["ended_at"] is None else from_us(row["ended_at"]),
+    )
+
+
+def _decision(row: sqlite3.Row) -> Decision:
+    return Decision(
+        id=row["id"],
+        campaign_id=row["campaign_id"],
+        seq=row["seq"],
+        scene_id=row["scene_id"],
+        choices=tuple(json.loads(row["choices"])),
+        message_id=row["message_id"],
+        opened_at=from_us(row["opened_at"]),
+        deadline=None if row["deadline"] is None else from_us(row["deadline"]),
+        remaining=(
+            None if row["remaining_us"] is None else timedelta(microseconds=row["remaining_us"])
+        ),
+        extended=bool(row["extended"]),
+        closed_at=None if row["closed_at"] is None else from_us(row["closed_at"]),
+        outcome=row["outcome"],
+        how=None if row["how"] is None else CloseHow(row["how"]),
+    )
+
+
+def _audit(row: sqlite3.Row) -> AuditEntry:
+    return AuditEntry(
+        id=row["id"],
+        guild_id=row["guild_id"],
+        campaign_id=row["campaign_id"],
+        actor_id=row["actor_id"],
+        action=row["action"],
+        detail=row["detail"],
+        at=from_us(row["at"]),
+    )
+
+
+def _optional_us(moment: datetime | None) -> int | None:
+    return None if moment is None else to_us(moment)
+
+
+def _decision_params(campaign_id: int, seq: int, new: NewDecision) -> dict[str, Any]:
+    return {
+        "campaign_id": campaign_id,
+        "seq": seq,
+        "scene_id": new.scene_id,
+        "choices": json.dumps(list(new.choices)),
+        "opened_at": to_us(new.opened_at),
+        "deadline": _optional_us(new.deadline),
+        "remaining_us": None if new.remaining is None else duration_us(new.remaining),
+    }
+
+
+def _check_ending(status: CampaignStatus, ended_at: datetime | None) -> None:
+    if (status is CampaignStatus.ENDED) != (ended_at is not None):
+        raise ValueError("ended_at is required for status 'ended' and only for it")
+
+
+class Store:
+    """Command Deck's persistence: one SQLite file, one connection, SQL only here.
+
+    Every method runs as one unit on the connection: an asyncio lock keeps two coroutines'
+    statements from interleaving inside one transaction. Writes that span statements run
+    in `BEGIN IMMEDIATE` so a second process on the same file waits (busy timeout) rather
+    than deadlocking. A method returns after its COMMIT.
+    """
+
+    def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
+        """Wrap an open, migrated connection; use `Store.open` instead."""
+        self._db = db
+        self._lock = asyncio.Lock()
+        self.path = path
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: Path, *, synchronous: str = "FULL") -> _Opening:
+        """Open (creating and migrating) the database file: `await` it or `async with` it.
+
+        `synchronous` FULL (default) makes every commit durable against power loss; NORMAL
+        is faster and still loses nothing when only the process dies (WAL mode).
+        """
+        return _Opening(cls, Path(path), synchronous)
+
+    @classmethod
+    async def _connect(cls, path: Path, synchronous: str) -> Self:
+        mode = synchronous.upper()
+        if mode not in SYNCHRONOUS_MODES:
+            raise ValueError(f"synchronous must be one of {sorted(SYNCHRONOUS_MODES)}")
+        if sqlite3.sqlite_version_info < MIN_SQLITE:
+            raise SchemaError(
+                f"SQLite {sqlite3.sqlite_version} is too old; "
+                f"{'.'.join(map(str, MIN_SQLITE))} or newer is needed"
+            )
+        await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
+        db = await aiosqlite.connect(path, isolation_level=None)
+        try:
+            db.row_factory = sqlite3.Row
+            await db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            journal = list(await db.execute_fetchall("PRAGMA journal_mode = WAL"))
+            if str(journal[0][0]).lower() != "wal":
+                raise SchemaError(f"could not switch {path} to WAL (got {journal[0][0]})")
+            await db.execute(f"PRAGMA synchronous = {mode}")  # validated above
+            await migrate(db, load_migrations())  # leaves foreign_keys ON
+        except BaseException:
+            await db.close()
+            raise
+        return cls(db, path)
+
+    async def close(self) -> None:
+        """Close the connection (and its worker thread) after pending work finishes."""
+        async with self._lock:
+            await self._db.close()
+
+    async def __aenter__(self) -> Self:
+        """Use an opened store as a context manager."""
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Close on leaving the block."""
+        await self.close()
+
+    async def pragma(self, name: str) -> Any:
+        """Read one PRAGMA's value (for checks and diagnostics)."""
+        if not name.replace("_", "").isalnum():
+            raise ValueError(f"not a pragma name: {name!r}")
+        async with self._lock:
+            rows = list(await self._db.execute_fetchall(f"PRAGMA {name}"))
+        return rows[0][0] if rows else None
+
+    # --- transaction helpers -----------------------------------------------------------------
+
+    @asynccontextmanager
+    async def _write(self) -> AsyncIterator[aiosqlite.Connection]:
+        """Hold the connection for one IMMEDIATE transaction; commit, or roll back on error.
+
+        A cancelled caller still leaves the connection clean: the rollback is queued on the
+        connection's thread behind whatever was already sent.
+        """
+        async with self._lock:
+            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+                await self._db.execute("COMMIT")
+            except BaseException:
+                await self._db.rollback()
+                raise
+
+    async def _fetchall(self, sql: str, params: Mapping[str, Any]) -> list[sqlite3.Row]:
+        async with self._lock:
+            return list(await self._db.execute_fetchall(sql, params))
+
+    async def _fetchone(self, sql: str, params: Mapping[str, Any]) -> sqlite3.Row | None:
+        rows = await self._fetchall(sql, params)
+        return rows[0] if rows else None
+
+    # --- guild settings ----------------------------------------------------------------------
+
+    async def get_settings(self, guild_id: int) -> GuildSettings:
+        """The guild's voting rules, or the defaults when it never changed them."""
+        row = await self._fetchone(
+            "SELECT * FROM guild_settings WHERE guild_id = :g", {"g": guild_id}
+        )
+        return GuildSettings(guild_id) if row is None else self._settings(row)
+
+    async def update_settings(self, guild_id: int, **changes: Any) -> GuildSettings:
+        """Change some rules and return them all; the values were checked by the rules layer.
+
+        Unknown names raise TypeError; the table's CHECKs refuse nonsense (IntegrityError).
+        """
+        unknown = set(changes) - set(_SETTING_NAMES)
+        if unknown:
+            raise TypeError(f"unknown settings: {sorted(unknown)}")
+        if "tie_break" in changes:
+            changes["tie_break"] = TieBreak(changes["tie_break"]).value
+        if "blind" in changes:
+            changes["blind"] = int(bool(changes["blind"]))
+        names = [n for n in _SETTING_NAMES if n in changes]  # fixed names, never user text
+        columns = "".join(f", {n}" for n in names)
+        values = "".join(f", :{n}" for n in names)
+        updates = ", ".join(f"{n} = excluded.{n}" for n in names) or "guild_id = guild_id"
+        async with self._write() as db:
+            await db.execute(
+                f"INSERT INTO guild_settings (guild_id{columns}) VALUES (:guild_id{values}) "
+                f"ON CONFLICT (guild_id) DO UPDATE SET {updates}",
+                {"guild_id": guild_id, **changes},
+            )
+            rows = list(
+                await db.execute_fetchall(
+                    "SELECT * FROM guild_settings WHERE guild_id = :g", {"g": guild_id}
+                )
+            )
+        return self._settings(rows[0])
+
+    @staticmethod
+    def _settings(row: sqlite3.Row) -> GuildSettings:
+        return GuildSettings(
+            guild_id=row["guild_id"],
+            vote_seconds=row["vote_seconds"],
+            tie_break=TieBreak(row["tie_break"]),
+            quorum=row["quorum"],
+            blind=bool(row["blind"]),
+            voter_role_id=row["voter_role_id"],
+            moderator_role_id=row["moderator_role_id"],
+        )
+
+    # --- campaigns ---------------------------------------------------------------------------
+
+    async def create_campaign(
+        self,
+        guild_id: int,
+        channel_id: int,
+        story_id: str,
+        story_hash: str,
+        state_json: str,
+        seed: int,
+        started_at: datetime,
+        first_decision: NewDecision | None,
+    ) -> tuple[Campaign, Decision | None]:
+        """Start a running campaign and open its first vote, together or not at all.
+
+        Raises ChannelBusy when the channel has a campaign that has not ended (the partial
+        unique index enforces it even against another process).
+        """
+        async with self._write() as db:
+            busy = list(
+                await db.execute_fetchall(
+                    "SELECT id FROM campaigns WHERE channel_id = :c AND status <> 'ended'",
+                    {"c": channel_id},
+                )
+            )
+            if busy:
+                raise ChannelBusy(channel_id, busy[0]["id"])
+            cursor = await db.execute(
+                "INSERT INTO campaigns (guild_id, channel_id, story_id, story_hash, status, "
+                "state_json, seed, started_at) VALUES (:guild_id, :channel_id, :story_id, "
+                ":story_hash, 'running', :state_json, :seed, :started_at)",
+                {
+                    "guild_id": guild_id,
+                    "channel_id": channel_id,
+                    "story_id": story_id,
+                    "story_hash": story_hash,
+                    "state_json": state_json,
+                    "seed": seed,
+                    "started_at": to_us(started_at),
+                },
+            )
+            campaign_id = cursor.lastrowid
+            assert campaign_id is not None
+            decision = None
+            if first_decision is not None:
+                decision = await self._insert_decision(db, campaign_id, 1, first_decision)
+            rows = list(await db.execute_fetchall(GET_CAMPAIGN, {"id": campaign_id}))
+        return _campaign(rows[0]), decision
+
+    async def get_campaign(self, campaign_id: int) -> Campaign | None:
+        """A campaign by id, or None."""
+        row = await self._fetchone(GET_CAMPAIGN, {"id": campaign_id})
+        return None if row is None else _campaign(row)
+
+    async def active_campaign_in_channel(self, channel_id: int) -> Campaign | None:
+        """The channel's campaign that has not ended (running, paused or waiting), or None."""
+        row = await self._fetchone(ACTIVE_CAMPAIGN_IN_CHANNEL, {"channel_id": channel_id})
+        return None if row is None else _campaign(row)
+
+    async def list_campaigns(self, guild_id: int) -> list[Campaign]:
+        """The guild's campaigns, newest first."""
+        rows = await self._fetchall(
+            f"SELECT {_CAMPAIGN_COLUMNS} FROM campaigns WHERE guild_id = :g "
+            "ORDER BY started_at DESC, id DESC",
+            {"g": guild_id},
+        )
+        return [_campaign(r) for r in rows]
+
+    async def set_campaign_status(
+        self,
+        campaign_id: int,
+        status: CampaignStatus | str,
+        reason: str | None = None,
+        ended_at: datetime | None = None,
+    ) -> Campaign:
+        """Move a campaign to `status` with an optional reason (why it is paused).
+
+        Ending closes its open vote, if any, with how='ended' in the same transaction, so an
+        ended campaign never leaves a timer behind. An ended campaign cannot change again
+        (CampaignEnded). To pause or resume a campaign with an open vote use
+        `pause_decision` / `resume_decision`, which also stop and restart the vote's clock.
+        """
+        new_status = CampaignStatus(status)
+        _check_ending(new_status, ended_at)
+        async with self._write() as db:
+            rows = list(await db.execute_fetchall(GET_CAMPAIGN, {"id": campaign_id}))
+            if not rows:
+                raise NotFound(f"no campaign {campaign_id}")
+            if rows[0]["status"] == CampaignStatus.ENDED:
+                raise CampaignEnded(f"campaign {campaign_id} has ended")
+            if new_status is CampaignStatus.ENDED:
+                await db.execute(
+                    "UPDATE decisions SET closed_at = :at, how = 'ended', remaining_us = NULL "
+                    "WHERE campaign_id = :c AND closed_at IS NULL",
+                    {"at": _optional_us(ended_at), "c": campaign_id},
+                )
+            await db.execute(
+                "UPDATE campaigns SET status = :s, status_reason = :r, ended_at = :e "
+                "WHERE id = :id",
+                {
+                    "s": new_status.value,
+                    "r": reason,
+                    "e": _optional_us(ended_at),
+                    "id": campaign_id,
+                },
+            )
+            rows = list(await db.execute_fetchall(GET_CAMPAIGN, {"id": campaign_id}))
+        return _campaign(rows[0])
+
+    # --- decisions ---------------------------------------------------------------------------
+
+    async def _insert_decision(
+        self, db: aiosqlite.Connection, campaign_id: int, seq: int, new: NewDecision
+    ) -> Decision:
+        cursor = await db.execute(INSERT_DECISION, _decision_params(campaign_id, seq, new))
+        rows = list(await db.execute_fetchall(GET_DECISION, {"id": cursor.lastrowid}))
+        return _decision(rows[0])
+
+    async def get_decision(self, decision_id: int) -> Decision | None:
+        """A decision by id, open or closed, or None."""
+        row = await self._fetchone(GET_DECISION, {"id": decision_id})
+        return None if row is None else _decision(row)
+
+    async def open_decision_for(self, campaign_id: int) -> Decision | None:
+        """The campaign's open vote (there is at most one), or None."""
+        row = await self._fetchone(OPEN_DECISION_FOR, {"campaign_id": campaign_id})
+        return None if row is None else _decision(row)
+
+    async def decisions_of(self, campaign_id: int) -> list[Decision]:
+        """Every decision of a campaign in order, for the recap."""
+        rows = await self._fetchall(
+            f"SELECT {_DECISION_COLUMNS} FROM decisions WHERE campaign_id = :c ORDER BY seq",
+            {"c": campaign_id},
+        )
+        return [_decision(r) for r in rows]
+
+    async def set_message_id(self, decision_id: int, message_id: int) -> bool:
+        """Remember the scene message that carries the vote's buttons; False if unknown."""
+        async with self._lock:
+            cursor = await self._db.execute(
+                "UPDATE decisions SET message_id = :m WHERE id = :id",
+                {"m": message_id, "id": decision_id},
+            )
+            return cursor.rowcount == 1
+
+    async def pause_decision(
+        self, decision_id: int, remaining: timedelta, *, reason: str | None = None
+    ) -> bool:
+        """Freeze an open, running vote's clock with `remaining` left; the campaign is paused.
+
+        False (nothing changed) when the vote is closed, unknown or has no running clock.
+        """
+        async with self._write() as db:
+            cursor = await db.execute(
+                "UPDATE decisions SET deadline = NULL, remaining_us = :r "
+                "WHERE id = :id AND closed_at IS NULL AND deadline IS NOT NULL",
+                {"r": duration_us(remaining), "id": decision_id},
+            )
+            if cursor.rowcount != 1:
+                return False
+            await self._set_status_of(db, decision_id, CampaignStatus.PAUSED, reason)
+        return True
+
+    async def resume_decision(self, decision_id: int, deadline: datetime) -> bool:
+        """Restart a paused vote's clock to fire at `deadline`; the campaign runs again.
+
+        False (nothing changed) when the vote is closed, unknown or not paused.
+        """
+        async with self._write() as db:
+            cursor = await db.execute(
+                "UPDATE decisions SET deadline = :d, remaining_us = NULL "
+                "WHERE id = :id AND closed_at IS NULL AND remaining_us IS NOT NULL",
+                {"d": to_us(deadline), "id": decision_id},
+            )
+            if cursor.rowcount != 1:
+                return False
+            await self._set_status_of(db, decision_id, CampaignStatus.RUNNING, None)
+        return True
+
+    async def wait_for_moderator(self, decision_id: int, *, reason: str | None = None) -> bool:
+        """Leave the vote open with no clock and mark the campaign waiting (tie rule
+        'moderator'); `/campaign decide` then closes it. False when the vote is closed."""
+        async with self._write() as db:
+            cursor = await db.execute(
+                "UPDATE decisions SET deadline = NULL, remaining_us = NULL "
+                "WHERE id = :id AND closed_at IS NULL",
+                {"id": decision_id},
+            )
+            if cursor.rowcount != 1:
+                return False
+            await self._set_status_of(db, decision_id, CampaignStatus.WAITING, reason)
+        return True
+
+    async def _set_status_of(
+        self,
+        db: aiosqlite.Connection,
+        decision_id: int,
+        status: CampaignStatus,
+        reason: str | None,
+    ) -> None:
+        await db.execute(
+            "UPDATE campaigns SET status = :s, status_reason = :r "
+            "WHERE id = (SELECT campaign_id FROM decisions WHERE id = :d)",
+            {"s": status.value, "r": reason, "d": decision_id},
+        )
+
+    async def extend_decision(self, decision_id: int, deadline: datetime) -> bool:
+        """Give an open vote its one extension (quorum rule); False if closed or extended."""
+        async with self._lock:
+            cursor = await self._db.execute(
+                "UPDATE decisions SET deadline = :d, extended = 1 "
+                "WHERE id = :id AND closed_at IS NULL AND extended = 0",
+                {"d": to_us(deadline), "id": decision_id},
+            )
+            return cursor.rowcount == 1
+
+    async def open_deadlines(self) -> list[OpenDeadline]:
+        """Every open vote of a running campaign with its deadline, soonest first.
+
+        Read at start to reschedule the timers; a deadline in the past fires at once.
+        """
+        rows = await self._fetchall(OPEN_DEADLINES, {})
+        return [OpenDeadline(r[0], from_us(r[1])) for r in rows]
+
+    async def close_decision(
+        self,
+        decision_id: int,
+        *,
+        closed_at: datetime,
+        outcome: str | None,
+        how: CloseHow | str,
+        campaign_state_json: str,
+        campaign_status: CampaignStatus | str,
+        status_reason: str | None = None,
+        ended_at: datetime | None = None,
+        next_decision: NewDecision | None = None,
+        audit: NewAudit | None = None,
+        expect_tally: Mapping[str, int] | None = None,
+    ) -> Decision | None:
+        """Close a vote exactly once and move the campaign on, in ONE transaction.
+
+        The first caller (timer, skip, decide, end, in this process or another, before or
+        after a restart) wins: `UPDATE ... WHERE closed_at IS NULL` must change one row, or
+        AlreadyClosed is raised and nothing is written. In the same transaction the
+        campaign gets its new state, status and `status_reason`, the next vote (if any) is
+        opened, and `audit` (a moderator's skip or decide) is logged.
+
+        `expect_tally`, when given, is the tally the caller computed its outcome from; if a
+        ballot landed since, TallyChanged is raised (nothing written) so the caller recounts.
+        Returns the next decision, or None when there is none. NotFound for an unknown id;
+        ValueError when `outcome` is not one of the offered choices.
+        """
+        how = CloseHow(how)
+        status = CampaignStatus(campaign_status)
+        _check_ending(status, ended_at)
+        if (how in OUTCOMELESS) != (outcome is None):
+            raise ValueError(f"how={how.value!r} and outcome={outcome!r} do not go together")
+        if next_decision is not None and status is CampaignStatus.ENDED:
+            raise ValueError("an ended campaign opens no next decision")
+        async with self._write() as db:
+            cursor = await db.execute(
+                CLOSE_DECISION,
+                {
+                    "closed_at": to_us(closed_at),
+                    "outcome": outcome,
+                    "how": how.value,
+                    "id": decision_id,
+                },
+            )
+            rows = list(await db.execute_fetchall(GET_DECISION, {"id": decision_id}))
+            if not rows:
+                raise NotFound(f"no decision {decision_id}")
+            if cursor.rowcount != 1:
+                raise AlreadyClosed(decision_id)
+            closed = _decision(rows[0])
+            if outcome is not None and outcome not in closed.choices:
+                raise ValueError(f"{outcome!r} is not offered by decision {decision_id}")
+            if expect_tally is not None:
+                tally = await self._tally(db, decision_id)
+                if tally != dict(expect_tally):
+                    raise TallyChanged(decision_id, tally)
+            await db.execute(
+                "UPDATE campaigns SET state_json = :state, status = :s, status_reason = :r, "
+                "ended_at = :e WHERE id = :id",
+                {
+                    "state": campaign_state_json,
+                    "s": status.value,
+                    "r": status_reason,
+                    "e": _optional_us(ended_at),
+                    "id": closed.campaign_id,
+                },
+            )
+            following = None
+            if next_decision is not None:
+                following = await self._insert_decision(
+                    db, closed.campaign_id, closed.seq + 1, next_decision
+                )
+            if audit is not None:
+                await db.execute(
+                    INSERT_AUDIT,
+                    {
+                        "guild_id": (await self._guild_of(db, closed.campaign_id)),
+                        "campaign_id": closed.campaign_id,
+                        "actor_id": audit.actor_id,
+                        "action": audit.action,
+                        "detail": audit.detail,
+                        "at": to_us(audit.at),
+                    },
+                )
+        return following
+
+    @staticmethod
+    async def _guild_of(db: aiosqlite.Connection, campaign_id: int) -> int:
+        rows = list(
+            await db.execute_fetchall(
+                "SELECT guild_id FROM campaigns WHERE id = :id", {"id": campaign_id}
+            )
+        )
+        return int(rows[0][0])
+
+    # --- ballots -----------------------------------------------------------------------------
+
+    async def cast_ballot(
+        self, decision_id: int, member_id: int, choice_id: str, cast_at: datetime
+    ) -> bool:
+        """Record (or replace) a member's ballot; True only once it is committed.
+
+        False, with nothing written, when the decision is closed or unknown or does not
+        offer `choice_id`: the check is part of the INSERT, so a ballot cannot slip in after
+        a close. The latest call wins.
+        """
+        params = {
+            "decision_id": decision_id,
+            "member_id": member_id,
+            "choice_id": choice_id,
+            "cast_at": to_us(cast_at),
+        }
+        async with self._lock:
+            cursor = await self._db.execute(CAST_BALLOT, params)
+            return cursor.rowcount == 1
+
+    async def cast_ballots(self, ballots: Sequence[NewBallot]) -> list[bool]:
+        """Record a batch of ballots in one transaction (one commit), in order.
+
+        Each result is what `cast_ballot` would have returned for that ballot at that point;
+        a later ballot of the same member in the batch replaces an earlier one.
+        """
+        results: list[bool] = []
+        if not ballots:
+            return results
+        async with self._write() as db:
+            for ballot in ballots:
+                cursor = await db.execute(
+                    CAST_BALLOT,
+                    {
+                        "decision_id": ballot.decision_id,
+                        "member_id": ballot.member_id,
+                        "choice_id": ballot.choice_id,
+                        "cast_at": to_us(ballot.cast_at),
+                    },
+                )
+                results.append(cursor.rowcount == 1)
+        return results
+
+    async def tally(self, decision_id: int) -> dict[str, int]:
+        """Ballots per offered choice, in button order, zeros included ({} if unknown)."""
+        async with self._lock:
+            return await self._tally(self._db, decision_id)
+
+    @staticmethod
+    async def _tally(db: aiosqlite.Connection, decision_id: int) -> dict[str, int]:
+        rows = await db.execute_fetchall(TALLY, {"decision_id": decision_id})
+        return {r["choice_id"]: r["n"] for r in rows}
+
+    async def ballot_of(self, decision_id: int, member_id: int) -> Ballot | None:
+        """One member's current ballot in a decision (to tell them what they chose), or None."""
+        row = await self._fetchone(BALLOT_OF, {"decision_id": decision_id, "member_id": member_id})
+        if row is None:
+            return None
+        return Ballot(row[0], row[1], row[2], from_us(row[3]))
+
+    # --- audit -------------------------------------------------------------------------------
+
+    async def add_audit(
+        self,
+        guild_id: int,
+        campaign_id: int | None,
+        actor_id: int,
+        action: str,
+        detail: str | None,
+        at: datetime,
+    ) -> AuditEntry:
+        """Log a moderator action that changes nothing else (e.g. a settings change)."""
+        params = {
+            "guild_id": guild_id,
+            "campaign_id": campaign_id,
+            "actor_id": actor_id,
+            "action": action,
+            "detail": detail,
+            "at": to_us(at),
+        }
+        async with self._lock:
+            cursor = await self._db.execute(INSERT_AUDIT, params)
+            entry_id = cursor.lastrowid
+        assert entry_id is not None
+        return AuditEntry(
+            entry_id, guild_id, campaign_id, actor_id, action, detail, from_us(params["at"])
+        )
+
+    async def audit_log(self, guild_id: int, *, limit: int = 50) -> list[AuditEntry]:
+        """The guild's latest moderator actions, newest first."""
+        rows = await self._fetchall(
+            "SELECT * FROM audit_log WHERE guild_id = :g ORDER BY at DESC, id DESC LIMIT :n",
+            {"g": guild_id, "n": limit},
+        )
+        return [_audit(r) for r in rows]
+
+
+class _Opening:
+    """What `Store.open` returns: awaitable for a Store, or an async context manager."""
+
+    def __init__(self, cls: type[Store], path: Path, synchronous: str) -> None:
+        self._cls = cls
+        self._path = path
+        self._synchronous = synchronous
+        self._store: Store | None = None
+
+    def __await__(self) -> Generator[Any, None, Store]:
+        return self._cls._connect(self._path, self._synchronous).__await__()
+
+    async def __aenter__(self) -> Store:
+        self._store = await self._cls._connect(self._path, self._synchronous)
+        return self._store
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._store is not None:
+            await self._store.close()
