@@ -63,7 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     parser = _parser()
     args = parser.parse_args(argv)
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)
     if args.command is None:
         parser.print_help()
         return 2
@@ -95,10 +95,10 @@ def cmd_check(paths: list[Path], content: Path, console: Console) -> int:
     for folder in folders:
         story, problems = check_story(folder)
         for problem in problems:
-            console.print(escape(str(problem)), soft_wrap=True)
+            console.print(escape(str(problem)))
         if story is None:
             failed += 1
-            console.print(f"{display_path(folder)}: {len(problems)} problem(s)", soft_wrap=True)
+            console.print(f"{display_path(folder)}: {len(problems)} problem(s)")
         else:
             console.print(
                 f"{story.id}: ok ({len(story.scenes)} scenes, {len(story.endings)} endings,"
@@ -122,7 +122,7 @@ def _open_story(name: str, content: Path, console: Console) -> Story | None:
             return None
     story, problems = check_story(path)
     for problem in problems:
-        console.print(escape(str(problem)), soft_wrap=True)
+        console.print(escape(str(problem)))
     if story is None:
         console.print(f"{display_path(path)} does not pass `python -m bot check`.")
     return story

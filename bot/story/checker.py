@@ -11,6 +11,7 @@ sample of them is used, so the result is the same on every run.
 from __future__ import annotations
 
 import ast
+import difflib
 import itertools
 import random
 from collections import deque
@@ -259,9 +260,17 @@ class _Builder:
 
     def target(self, target: str, file: str, node: Node, key: str) -> None:
         if target not in self.places:
-            hint = [p for p in self.places if p.startswith(target[:3])][:3]
+            hint = difflib.get_close_matches(target, list(self.places), n=3)
             extra = f" (known: {', '.join(hint)})" if hint else ""
             self.error(file, node.line_of(key), f"{key}: no scene or ending '{target}'{extra}")
+
+    def _constant_odds(self, odds: Expression, file: str, roll: Node) -> float | None:
+        """Odds that read nothing are folded to a number, checked here once."""
+        value = self.evaluate(odds, {})
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+            self.error(file, roll.line_of("odds"), f"odds {odds.source} are outside 0..1")
+            return None
+        return float(value)
 
     def outcome(self, outcome: Outcome, file: str) -> CompiledOutcome:
         self.effects(outcome, file)
@@ -276,6 +285,8 @@ class _Builder:
                     self.error(file, roll.line_of("odds"), f"odds {roll.odds} are outside 0..1")
             else:
                 odds = self.expression(roll.odds, file, roll.line_of("odds"))
+                if isinstance(odds, Expression) and not odds.names and not odds.visits:
+                    odds = self._constant_odds(odds, file, roll)
         else:
             assert outcome.goto is not None
             self.target(outcome.goto, file, outcome, "goto")
@@ -489,7 +500,7 @@ class _Builder:
             file, story = meta
             if story.start not in self.scenes:
                 self.error(file, story.line_of("start"), f"start: no scene '{story.start}'")
-            else:
+            elif not self.problems:  # on a graph with broken links, this would only add noise
                 self.reachability(story.start)
         if self.problems:
             return None

@@ -99,6 +99,8 @@ def _validation_problems(display: str, data: Any, error: ValidationError) -> lis
                 message += f" in {where.rsplit('.', 1)[0]}"
         elif first["type"] == "missing":
             message = f"missing key '{loc[-1]}'" + (f" in {_where(loc[:-1])}" if loc[:-1] else "")
+        elif first["type"] in _FRIENDLY:
+            message = f"{where}: " + _FRIENDLY[first["type"]](first, loc)
         elif len(items) > 1:
             message = f"{where}: {first['input']!r} is not a valid value here"
         else:
@@ -106,6 +108,31 @@ def _validation_problems(display: str, data: Any, error: ValidationError) -> lis
             message = f"{where}: {text}" if where else text
         problems.append(Problem(display, line, message))
     return problems
+
+
+def _too_short(item: dict[str, Any], loc: tuple[Any, ...]) -> str:
+    if loc and loc[-1] == "choices":
+        return "a scene needs at least one choice (a scene with no way out is an ending)"
+    return f"needs at least {item['ctx']['min_length']} item(s)"
+
+
+def _too_long(item: dict[str, Any], loc: tuple[Any, ...]) -> str:
+    limit = item["ctx"]["max_length"]
+    if loc and loc[-1] == "choices":
+        return f"{item['ctx']['actual_length']} choices; Discord shows at most {limit} buttons"
+    return f"{item['ctx']['actual_length']} items; at most {limit} allowed"
+
+
+def _string_too_long(item: dict[str, Any], loc: tuple[Any, ...]) -> str:
+    return f"{len(item['input'])} characters; Discord allows at most {item['ctx']['max_length']}"
+
+
+_FRIENDLY = {
+    "too_short": _too_short,
+    "too_long": _too_long,
+    "string_too_long": _string_too_long,
+    "string_too_short": lambda item, loc: "must not be empty",
+}
 
 
 def _where(loc: tuple[Any, ...]) -> str:

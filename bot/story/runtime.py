@@ -320,6 +320,12 @@ class Story:
             for name in self._shown
         )
 
+    def render_text(self, state: StoryState) -> str:
+        """The current scene's or ending's text with its substitutions."""
+        place = self.endings.get(state.scene) or self.scenes[state.scene]
+        evaluator = self._bind(state)
+        return place.text.render(lambda e: e.evaluate(evaluator))
+
     def view(self, state: StoryState) -> SceneView:
         """The current scene or ending, rendered: text, speaker, offered choices, status."""
         evaluator = self._bind(state)

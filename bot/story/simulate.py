@@ -87,6 +87,7 @@ def run_once(
         for step in range(step_limit):
             scene = story.scenes[state.scene]
             offered = story.offered(state)
+            story.render_text(state)  # text is played too: its substitutions must not fail
             if scene.no_decision is not None and (not offered or rng.random() < NO_DECISION_RATE):
                 story.play_no_decision(state, VoteInfo({}, "no_decision"))
             elif offered:
@@ -100,6 +101,7 @@ def run_once(
                 return
             report.scenes[state.scene] += 1
             if state.scene in endings:
+                story.render_text(state)
                 report.endings[state.scene] += 1
                 report.lengths.append(step + 1)
                 return

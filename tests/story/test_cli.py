@@ -1,0 +1,157 @@
+"""The author's command line: exit codes and what it prints."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.story import load_story
+from bot.story.simulate import simulate
+
+from .helpers import EXAMPLE, ROOT, TINY, write_story
+
+LOOPING = TINY.replace(
+    "        goto: done\n",
+    "        goto: done\n      - id: again\n        label: Again\n        by: ana\n        goto: one\n",
+).replace("text: Fuel {fuel}.", "text: \"Fuel {fuel}, {1 // (visits('one') - 5)}.\"")
+
+STUCK = TINY.replace(
+    "        goto: done\n",
+    "        if: visits('one') < 5\n        goto: one\n"
+    "      - id: out\n        label: Out\n        by: ana\n        if: visits('one') < 3\n"
+    "        goto: done\n",
+)
+
+
+def test_check_passes_and_summarises(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_story(Path("content/tiny"), TINY)
+    assert main(["check"]) == 0
+    assert capsys.readouterr().out == "tiny: ok (1 scenes, 1 endings, 3 variables)\n"
+
+
+def test_check_reports_every_problem_and_exits_1(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_story(Path("content/good"), TINY)
+    write_story(
+        Path("content/bad"),
+        TINY.replace("goto: done", "goto: nowhere").replace("by: ana", "by: bob"),
+    )
+    assert main(["check"]) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        "content/bad/story.yaml:22: by: unknown crew member 'bob'",
+        "content/bad/story.yaml:23: goto: no scene or ending 'nowhere'",
+        "content/bad: 2 problem(s)",
+        "tiny: ok (1 scenes, 1 endings, 3 variables)",
+    ]
+
+
+def test_check_of_an_empty_content_folder_fails(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["check"]) == 1
+    assert "No stories found under content/" in capsys.readouterr().out
+
+
+def test_play_auto_prints_a_whole_run(capsys) -> None:
+    assert main(["play", str(EXAMPLE), "--seed", "5", "--auto"]) == 0
+    out = capsys.readouterr().out
+    assert "The Derelict (seed 5)" in out
+    assert "The Airlock" in out
+    assert "The end (" in out
+
+
+def test_play_refuses_bad_input_and_leaves_cleanly_on_eof() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "play", str(EXAMPLE), "--seed", "1"],
+        input="7\nabc\n1\n",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("Please select one of the available options") == 1
+    assert result.stdout.count("Please enter a valid integer number") == 1
+    assert "oxygen: 6 -> 5" in result.stdout  # choice 1 (force) was taken
+    assert "The Cargo Hold" in result.stdout
+    assert "Leaving the story. Goodbye." in result.stdout
+
+
+def test_play_unknown_story(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_story(Path("content/tiny"), TINY)
+    assert main(["play", "nope"]) == 1
+    assert "No story 'nope' (stories under content: tiny)" in capsys.readouterr().out
+
+
+def test_simulate_reports_coverage_and_endings(capsys) -> None:
+    assert main(["simulate", str(EXAMPLE), "--runs", "300", "--seed", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "derelict: 300 runs from seed 1; 300 reached an ending" in out
+    assert "Scenes reached: 4 of 4" in out
+    assert "Choices taken: 9 of 9" in out
+    assert out.rstrip().endswith("OK")
+
+
+def test_simulate_finds_a_runtime_error_with_its_seed(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_story(Path("s"), LOOPING)
+    assert main(["simulate", "s", "--runs", "200", "--seed", "3"]) == 1
+    out = capsys.readouterr().out
+    assert "Error: seed" in out and "integer division or modulo by zero" in out
+    seed = int(out.split("Error: seed ")[1].split()[0])
+    report = simulate(load_story(Path("s")), 1, seed)
+    assert report.errors and report.errors[0].seed == seed
+    assert out.rstrip().endswith("FAILED")
+
+
+def test_simulate_finds_a_dead_end(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.chdir(tmp_path)
+    folder = write_story(Path("s"), STUCK)
+    report = simulate(load_story(folder), 50, 0)
+    assert report.dead_ends and report.dead_ends[0].scene == "one"
+    assert main(["simulate", "s", "--runs", "50"]) == 1
+    dead = report.dead_ends[0]
+    assert (
+        f"Dead end: seed {dead.seed} at scene 'one': no choice is open" in capsys.readouterr().out
+    )
+
+
+def test_simulate_reports_loops(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.chdir(tmp_path)
+    loop = TINY.replace("goto: done", "goto: one").replace(
+        "endings:", "    no_decision: {goto: done}\nendings:"
+    )
+    write_story(Path("s"), loop)
+    assert main(["simulate", "s", "--runs", "50", "--max-steps", "20"]) == 0
+    assert "Loops:" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("fmt", ["mermaid", "dot"])
+def test_graph_draws_every_scene_choice_and_roll(fmt: str, capsys) -> None:
+    assert main(["graph", str(EXAMPLE), "--format", fmt]) == 0
+    out = capsys.readouterr().out
+    for title in ("The Airlock", "The Cargo Hold", "Home with the Haul", "Adrift", "Picked Up"):
+        assert title in out
+    assert "Wake the door's own controller" in out
+    assert "min(0.95, 0.35 + 0.1 * oxygen)" in out  # the roll's odds
+    assert "60%" in out
+    if fmt == "mermaid":
+        assert out.startswith("flowchart TD")
+    else:
+        assert out.startswith('digraph "derelict" {') and out.rstrip().endswith("}")
+
+
+def test_no_command_prints_usage_and_exits_2(capsys) -> None:
+    assert main([]) == 2
+    assert "usage:" in capsys.readouterr().out
+
+
+def test_content_format_doc_shows_the_example_story_verbatim() -> None:
+    doc = (ROOT / "docs" / "content-format.md").read_text(encoding="utf-8")
+    example = (EXAMPLE / "story.yaml").read_text(encoding="utf-8")
+    assert "```yaml\n" + example + "```" in doc
