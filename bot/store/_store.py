@@ -101,9 +101,11 @@ ACTIVE_CAMPAIGN_IN_CHANNEL = (
 
 GET_CAMPAIGN = f"SELECT {_CAMPAIGN_COLUMNS} FROM campaigns WHERE id = :id"
 
+# CROSS JOIN fixes the loop order (SQLite honours it): walk the open-deadline index, then
+# look each campaign up by id, whatever the statistics say about the tables' sizes.
 OPEN_DEADLINES = """
 SELECT d.id, d.deadline
-  FROM decisions AS d JOIN campaigns AS c ON c.id = d.campaign_id
+  FROM decisions AS d CROSS JOIN campaigns AS c ON c.id = d.campaign_id
  WHERE d.closed_at IS NULL AND d.deadline IS NOT NULL AND c.status = 'running'
  ORDER BY d.deadline, d.id
 """
