@@ -295,12 +295,15 @@ class Store:
     async def _write(self) -> AsyncIterator[aiosqlite.Connection]:
         """Hold the connection for one IMMEDIATE transaction; commit, or roll back on error.
 
-        A cancelled caller still leaves the connection clean: the rollback is queued on the
-        connection's thread behind whatever was already sent.
+        A cancelled caller still leaves the connection clean: a statement already sent runs
+        on the connection's thread anyway, so the rollback is queued behind it, and that
+        includes the BEGIN itself (hence inside the try). Rolling back with no transaction
+        open is a no-op. A caller cancelled while its COMMIT was in flight may find the
+        change made; the exactly-once checks make a retry safe.
         """
         async with self._lock:
-            await self._db.execute("BEGIN IMMEDIATE")
             try:
+                await self._db.execute("BEGIN IMMEDIATE")
                 yield self._db
                 await self._db.execute("COMMIT")
             except BaseException:
@@ -381,7 +384,8 @@ class Store:
         """Start a running campaign and open its first vote, together or not at all.
 
         Raises ChannelBusy when the channel has a campaign that has not ended (the partial
-        unique index enforces it even against another process).
+        unique index enforces it even against another process). `seed` must fit in a signed
+        64-bit integer; `state_json` must be valid JSON (CHECK).
         """
         async with self._write() as db:
             busy = list(
@@ -694,7 +698,8 @@ class Store:
 
         False, with nothing written, when the decision is closed or unknown or does not
         offer `choice_id`: the check is part of the INSERT, so a ballot cannot slip in after
-        a close. The latest call wins.
+        a close. The latest call wins. The campaign's status is not checked here: whether a
+        paused or waiting vote takes ballots is the rules layer's call.
         """
         params = {
             "decision_id": decision_id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from dataclasses import replace
 from datetime import timedelta, timezone
@@ -326,3 +327,37 @@ async def test_a_campaign_never_has_two_open_votes(db_path: Path) -> None:
             )
     finally:
         raw.close()
+
+
+async def test_a_cancelled_close_is_all_or_nothing_and_leaves_the_file_free(
+    db_path: Path,
+) -> None:
+    async with Store.open(db_path) as store:
+        campaign, decision = await start(store)
+        for yields in range(30):
+            task = asyncio.create_task(close(store, decision, then=offer(f"next-{yields}")))
+            for _ in range(yields):
+                await asyncio.sleep(0)  # a bare yield to the loop: cancel at each point
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+            # no transaction was left open on the connection: another writer gets in at once
+            await store.set_message_id(decision.id, yields)
+            other = sqlite3.connect(db_path, timeout=0)
+            try:
+                other.execute("BEGIN IMMEDIATE")
+                other.execute("ROLLBACK")
+            finally:
+                other.close()
+
+            # and the close happened whole or not at all
+            history = await store.decisions_of(campaign.id)
+            current = await store.get_decision(decision.id)
+            assert current is not None
+            if current.is_open:
+                assert history[-1] == current
+            else:
+                assert history[-1].seq == current.seq + 1 and history[-1].is_open
+                decision = history[-1]
+        assert [d.seq for d in history] == list(range(1, len(history) + 1))
