@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import ast
 import difflib
+import functools
 import itertools
 import random
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -137,6 +138,9 @@ class _Builder:
         self.endings: dict[str, _Placed] = {}
         self.evaluator: SimpleEval = new_evaluator()
         self.compiled: list[Expression] = []
+        # The same expression text compiles and sweeps the same way wherever it appears.
+        self._compiled_by_source: dict[str, Expression] = {}
+        self._sweeps: dict[tuple[str, str], list[tuple[dict, Any]]] = {}
 
     def error(self, file: str, line: int, message: str) -> None:
         self.problems.append(Problem(file, line, message))
@@ -197,22 +201,34 @@ class _Builder:
 
     # -- compiling ------------------------------------------------------------------------
 
-    @property
+    @functools.cached_property
     def var_decls(self) -> dict[str, Variable]:
+        """The variables by name; read after merging, when they no longer change."""
         return {name: placed.node for name, placed in self.variables.items()}
 
+    @functools.cached_property
+    def place_ids(self) -> frozenset[str]:
+        """Every scene and ending id; read after merging."""
+        return frozenset(self.places)
+
     def expression(self, source: str | float, file: str, line: int) -> Expression | None:
+        known = self._compiled_by_source.get(str(source))
+        if known is not None:
+            return known
         try:
-            compiled = compile_expression(str(source), self.var_decls, frozenset(self.places))
+            compiled = compile_expression(str(source), self.var_decls, self.place_ids)
         except ExpressionError as exc:
             self.error(file, line, f"expression '{source}': {exc}")
             return None
         self.compiled.append(compiled)
+        self._compiled_by_source[str(source)] = compiled
         return compiled
 
     def template(self, text: str, file: str, node: Node, key: str) -> Template | None:
         try:
-            compiled = compile_template(text, self.var_decls, frozenset(self.places))
+            compiled = compile_template(
+                text, self.var_decls, self.place_ids, self._compiled_by_source
+            )
         except TemplateError as exc:
             line = node.value_line_of(key) + text[: exc.offset].count("\n")
             self.error(file, line, f"{key}: {exc}")
@@ -235,28 +251,40 @@ class _Builder:
         effects = outcome.effects
         for name, _delta in effects.add.items():
             var = self.variables.get(name)
-            line = effects.line_of("add")
             if var is None:
-                self.error(file, line, f"add: unknown variable '{name}'")
+                self.error(file, effects.line_of("add"), f"add: unknown variable '{name}'")
             elif var.node.type != "int":
                 self.error(
                     file,
-                    line,
+                    effects.line_of("add"),
                     f"add: '{name}' is {var.node.type}; only int variables can be added to",
                 )
         for name, value in effects.set_.items():
+            problem = self._set_problem(name, value)
+            if problem is not None:
+                self.error(file, effects.line_of("set"), f"set: {problem}")
+
+    def _set_problem(self, name: str, value: Any) -> str | None:
+        placed = self.variables.get(name)
+        if placed is None:
+            return f"unknown variable '{name}'"
+        var: Variable = placed.node
+        expected = {"int": int, "bool": bool, "text": str}[var.type]
+        if type(value) is not expected:
+            return f"'{name}' is {var.type}, not {value!r}"
+        if var.type == "int" and not var.min <= value <= var.max:  # type: ignore[operator]
+            return f"{name}={value} is outside {var.min}..{var.max}"
+        return None
+
+    def flat_effects(self, outcome: Outcome) -> tuple[tuple, tuple]:
+        """Effects as tuples for play; only called once they passed `effects`."""
+        adds = []
+        for name, delta in outcome.effects.add.items():
             var = self.variables.get(name)
-            line = effects.line_of("set")
-            if var is None:
-                self.error(file, line, f"set: unknown variable '{name}'")
-                continue
-            expected = {"int": int, "bool": bool, "text": str}[var.node.type]
-            if type(value) is not expected:
-                self.error(file, line, f"set: '{name}' is {var.node.type}, not {value!r}")
-            elif var.node.type == "int" and not var.node.min <= value <= var.node.max:
-                self.error(
-                    file, line, f"set: {name}={value} is outside {var.node.min}..{var.node.max}"
-                )
+            if var is not None and var.node.type == "int":
+                adds.append((name, delta, var.node.min, var.node.max))
+        sets = tuple(outcome.effects.set_.items())
+        return tuple(adds), sets
 
     def target(self, target: str, file: str, node: Node, key: str) -> None:
         if target not in self.places:
@@ -293,7 +321,7 @@ class _Builder:
         result = None
         if outcome.result is not None:
             result = self.template(outcome.result, file, outcome, "result")
-        return CompiledOutcome(outcome, result, odds)
+        return CompiledOutcome(outcome, result, odds, *self.flat_effects(outcome))
 
     def scene(self, file: str, scene: Scene) -> CompiledScene | None:
         speaker = self.crew_member(scene.speaker, file, scene, "speaker")
@@ -392,26 +420,42 @@ class _Builder:
         evaluator.functions["visits"] = lambda scene: combo.get(f"@{scene}", 0)
         return expression.evaluate(evaluator)
 
-    def sweep(
-        self, expression: Expression, samples: _Samples, here: str
-    ) -> Iterator[tuple[dict, Any]]:
-        """Each sample assignment with the expression's value (or the exception it raised)."""
+    def sweep(self, expression: Expression, samples: _Samples, here: str) -> list[tuple[dict, Any]]:
+        """Each sample assignment with the expression's value (or the exception it raised).
+
+        The same expression text gives the same sweep wherever it appears (unless it counts
+        visits of the scene it is in), so each is evaluated once per story.
+        """
+        key = (expression.source, here if here in expression.visits else "")
+        known = self._sweeps.get(key)
+        if known is not None:
+            return known
+        results: list[tuple[dict, Any]] = []
         for combo in samples.combos(expression.names, expression.visits, here):
             try:
-                yield combo, self.evaluate(expression, combo)
-            except Exception as exc:
-                yield combo, exc
+                results.append((combo, self.evaluate(expression, combo)))
+            except Exception as exc:  # any failure of an author's expression is a finding
+                results.append((combo, exc))
+        self._sweeps[key] = results
+        return results
 
     def check_expression(
-        self, expression: Expression, samples: _Samples, here: str, file: str, line: int, what: str
+        self,
+        expression: Expression,
+        samples: _Samples,
+        here: str,
+        where: tuple[str, Node, str],
+        what: str,
     ) -> int:
-        """Evaluate on every sample; report failures; return the longest printed value."""
+        """Evaluate on every sample; report failures at `where` (file, node, key); return the
+        longest printed value."""
         longest = 0
         for combo, value in self.sweep(expression, samples, here):
             if isinstance(value, Exception):
+                file, node, key = where
                 self.error(
                     file,
-                    line,
+                    node.value_line_of(key),
                     f"{what} '{expression.source}' fails when {_describe(combo)}: {value}",
                 )
                 return longest
@@ -453,7 +497,7 @@ class _Builder:
         length = sum(len(part) for part in template.parts if isinstance(part, str))
         for expression in template.expressions:
             length += self.check_expression(
-                expression, samples, here, file, node.value_line_of(key), f"{key} substitution"
+                expression, samples, here, (file, node, key), f"{key} substitution"
             )
         if length > limit:
             self.error(
@@ -511,14 +555,8 @@ class _Builder:
             self.text_length(scene.text, samples, scene_id, file, source, "text", DESCRIPTION_LIMIT)
             for choice in scene.choices:
                 if choice.condition is not None:
-                    self.check_expression(
-                        choice.condition,
-                        samples,
-                        scene_id,
-                        file,
-                        source.choices[choice.index].line_of("if"),
-                        "condition",
-                    )
+                    where = (file, source.choices[choice.index], "if")
+                    self.check_expression(choice.condition, samples, scene_id, where, "condition")
             outcomes = [c.outcome for c in scene.choices]
             if scene.no_decision is not None:
                 outcomes.append(scene.no_decision)

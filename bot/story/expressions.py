@@ -80,9 +80,13 @@ class Expression:
     tree: ast.AST
     names: frozenset[str]
     visits: frozenset[str]
+    #: Set when the whole expression is one variable name: read it without the evaluator.
+    bare_name: str | None = None
 
     def evaluate(self, evaluator: SimpleEval) -> Any:
         """Evaluate with the names and functions currently set on `evaluator`."""
+        if self.bare_name is not None:
+            return evaluator.names[self.bare_name]
         return evaluator.eval(self.source, previously_parsed=self.tree)
 
 
@@ -129,7 +133,9 @@ def compile_expression(
             if node.id not in variables and node.id not in VALUE_NAMES:
                 raise ExpressionError(f"unknown variable '{node.id}'")
             names.add(node.id)
-    return Expression(text, tree, frozenset(names), frozenset(visits))
+    body = tree.value if isinstance(tree, ast.Expr) else None
+    bare = body.id if isinstance(body, ast.Name) and body.id in names else None
+    return Expression(text, tree, frozenset(names), frozenset(visits), bare)
 
 
 _FIELD = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
@@ -163,8 +169,14 @@ class TemplateError(ExpressionError):
         self.offset = offset
 
 
-def compile_template(text: str, variables: Mapping[str, Any], places: frozenset[str]) -> Template:
-    """Split text into literal parts and compiled expressions."""
+def compile_template(
+    text: str,
+    variables: Mapping[str, Any],
+    places: frozenset[str],
+    known: dict[str, Expression] | None = None,
+) -> Template:
+    """Split text into literal parts and compiled expressions (reusing `known` ones)."""
+    known = {} if known is None else known
     parts: list[str | Expression] = []
     literal: list[str] = []
     position = 0
@@ -180,10 +192,14 @@ def compile_template(text: str, variables: Mapping[str, Any], places: frozenset[
                 match.start(),
             )
         else:
-            try:
-                expression = compile_expression(match.group(1), variables, places)
-            except ExpressionError as exc:
-                raise TemplateError(f"in '{token}': {exc}", match.start()) from exc
+            source = match.group(1).strip()
+            expression = known.get(source)
+            if expression is None:
+                try:
+                    expression = compile_expression(source, variables, places)
+                except ExpressionError as exc:
+                    raise TemplateError(f"in '{token}': {exc}", match.start()) from exc
+                known[source] = expression
             parts.append("".join(literal))
             literal = []
             parts.append(expression)

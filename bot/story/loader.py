@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import gc
 import hashlib
 import os
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -158,8 +160,30 @@ def _read_file(path: Path) -> tuple[model.StoryFile | None, list[Problem]]:
         return None, _validation_problems(display, data, exc)
 
 
+@contextlib.contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a story is built.
+
+    Building a story allocates hundreds of thousands of small objects that all stay alive;
+    each allocation burst makes the collector rescan the growing heap, which costs four
+    times the parsing itself. Nothing built here is garbage, so the pause loses nothing.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def check_story(path: Path) -> tuple[Story | None, list[Problem]]:
     """Read and check one story folder: the story if it passes, and every problem found."""
+    with _no_cyclic_gc():
+        return _check_story(path)
+
+
+def _check_story(path: Path) -> tuple[Story | None, list[Problem]]:
     display = display_path(path)
     if not path.exists():
         return None, [Problem(display, 1, "no such story file or folder")]

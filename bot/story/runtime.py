@@ -8,7 +8,6 @@ generator seeded by the campaign's seed and the turn number, so a replay rolls t
 from __future__ import annotations
 
 import random
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -181,6 +180,9 @@ class CompiledOutcome:
     source: Outcome
     result: Template | None
     odds: Expression | float | None
+    #: Effects flattened for play: (name, delta, min, max) to add, (name, value) to set.
+    adds: tuple[tuple[str, int, int, int], ...] = ()
+    sets: tuple[tuple[str, Value], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -326,6 +328,28 @@ class Story:
         evaluator = self._bind(state)
         return place.text.render(lambda e: e.evaluate(evaluator))
 
+    def check_text(self, state: StoryState, rendered: set[tuple]) -> None:
+        """Render the current text unless the same values were rendered before.
+
+        A text's output depends only on the values it reads, so a simulation that has
+        rendered a place with those values has nothing more to learn from it.
+        """
+        place = self.endings.get(state.scene) or self.scenes[state.scene]
+        template = place.text
+        values = state.vars
+        last_vote = state.last_vote
+        key = (
+            state.scene,
+            *[
+                values[name] if name in values else last_vote.get(name, state.turn)
+                for name in template.names
+            ],
+            *[state.visits.get(scene, 0) for scene in template.visits],
+        )
+        if key not in rendered:
+            self.render_text(state)
+            rendered.add(key)
+
     def view(self, state: StoryState) -> SceneView:
         """The current scene or ending, rendered: text, speaker, offered choices, status."""
         evaluator = self._bind(state)
@@ -377,6 +401,14 @@ class Story:
         how = vote.how if vote is not None else HOW_MAJORITY
         return self._advance(state, scene, choice.id, choice.outcome, vote, how, roll)
 
+    def play_offered(
+        self, state: StoryState, choice: CompiledChoice, vote: VoteInfo | None = None
+    ) -> Turn:
+        """Take a choice just returned by `offered(state)`, without checking it again."""
+        scene = self._current(state)
+        how = vote.how if vote is not None else HOW_MAJORITY
+        return self._advance(state, scene, choice.id, choice.outcome, vote, how, None)
+
     def play_no_decision(
         self, state: StoryState, vote: VoteInfo | None = None, *, roll: bool | None = None
     ) -> Turn:
@@ -406,8 +438,9 @@ class Story:
     ) -> Turn:
         counts = vote.counts if vote is not None else {}
         state.last_vote = VoteInfo(counts, how).summary()
-        changes = self._apply(state, outcome.source)
-        evaluator = self._bind(state)
+        changes = self._apply(state, outcome)
+        # Bind the evaluator only when something reads the state after the effects.
+        evaluator = self._bind(state) if outcome.odds is not None or outcome.result else None
         rolled: RollResult | None = None
         source_roll = outcome.source.roll
         if source_roll is not None:
@@ -420,11 +453,9 @@ class Story:
         else:
             assert outcome.source.goto is not None
             target = outcome.source.goto
-        result = (
-            outcome.result.render(lambda e: e.evaluate(evaluator))
-            if outcome.result is not None
-            else None
-        )
+        result = None
+        if outcome.result is not None:
+            result = outcome.result.render(lambda e: e.evaluate(evaluator))
         state.scene = target
         state.visits[target] = state.visits.get(target, 0) + 1
         state.turn += 1
@@ -434,27 +465,22 @@ class Story:
                 "scene": scene.source.id,
                 "choice": choice_id,
                 "how": how,
-                "counts": dict(Counter(counts)),
+                "counts": dict(counts),
                 "roll": None if rolled is None else rolled.success,
                 "to": target,
             }
         )
         return Turn(scene.source.id, choice_id, how, result, changes, rolled, target, state.ended)
 
-    def _apply(self, state: StoryState, outcome: Outcome) -> tuple[Change, ...]:
+    def _apply(self, state: StoryState, outcome: CompiledOutcome) -> tuple[Change, ...]:
         changes: list[Change] = []
         values = state.vars
-        for name, delta in outcome.effects.add.items():
-            var = self.variables[name]
+        for name, delta, low, high in outcome.adds:
             before = values[name]
-            after = min(var.max, max(var.min, before + delta))  # type: ignore[operator,type-var]
+            after = min(high, max(low, before + delta))  # type: ignore[operator]
             values[name] = after
             changes.append(Change(name, before, after))
-        for name, value in outcome.effects.set_.items():
-            var = self.variables[name]
-            before = values[name]
-            if var.type == "int":
-                value = min(var.max, max(var.min, value))  # type: ignore[type-var]
+        for name, value in outcome.sets:
+            changes.append(Change(name, values[name], value))
             values[name] = value
-            changes.append(Change(name, before, value))
         return tuple(changes)

@@ -47,6 +47,8 @@ class SimulationReport:
     unreached_scenes: list[str] = field(default_factory=list)
     unreached_endings: list[str] = field(default_factory=list)
     unreached_choices: list[tuple[str, str]] = field(default_factory=list)
+    #: Texts already rendered, by place and the values they read: no need to render twice.
+    rendered: set[tuple] = field(default_factory=set, repr=False)
 
     @property
     def failed(self) -> bool:
@@ -66,13 +68,16 @@ class SimulationReport:
 
 def _random_vote(rng: random.Random, winner: str, offered: list) -> VoteInfo:
     """A plausible tally won by `winner`: sometimes unanimous, sometimes close or tied."""
-    top = rng.randint(1, 6)
+    draw = rng.random
+    top = 1 + int(draw() * 6)
     counts = {winner: top}
-    others = [c.id for c in offered if c.id != winner]
-    if others and rng.random() < 0.7:
-        counts[rng.choice(others)] = rng.randint(0, top)
-    tied = sorted(counts.values())[-2:] == [top, top] and len(counts) > 1
-    return VoteInfo(counts, "tie" if tied else "majority")
+    if len(offered) > 1 and draw() < 0.7:
+        runner_up = offered[int(draw() * len(offered))].id
+        if runner_up != winner:
+            counts[runner_up] = int(draw() * (top + 1))
+            if counts[runner_up] == top:
+                return VoteInfo(counts, "tie")
+    return VoteInfo(counts, "majority")
 
 
 def run_once(
@@ -80,6 +85,7 @@ def run_once(
 ) -> None:
     """One random playthrough from `seed`, recorded into `report`."""
     rng = random.Random(seed)
+    rendered = report.rendered
     state = story.new_state(seed)
     report.scenes[state.scene] += 1
     endings = story.endings
@@ -87,13 +93,13 @@ def run_once(
         for step in range(step_limit):
             scene = story.scenes[state.scene]
             offered = story.offered(state)
-            story.render_text(state)  # text is played too: its substitutions must not fail
+            story.check_text(state, rendered)  # substitutions are played too and must not fail
             if scene.no_decision is not None and (not offered or rng.random() < NO_DECISION_RATE):
                 story.play_no_decision(state, VoteInfo({}, "no_decision"))
             elif offered:
                 choice = rng.choice(offered)
                 report.choices[(scene.source.id, choice.id)] += 1
-                story.play(state, choice.id, _random_vote(rng, choice.id, offered))
+                story.play_offered(state, choice, _random_vote(rng, choice.id, offered))
             else:
                 report.dead_ends.append(
                     RunError(seed, state.scene, "no choice is open and no no_decision outcome")
@@ -101,7 +107,7 @@ def run_once(
                 return
             report.scenes[state.scene] += 1
             if state.scene in endings:
-                story.render_text(state)
+                story.check_text(state, rendered)
                 report.endings[state.scene] += 1
                 report.lengths.append(step + 1)
                 return

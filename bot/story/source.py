@@ -44,21 +44,58 @@ class LineList(list):
     item_lines: list[int]
 
 
-class DuplicateKeyError(ConstructorError):
-    """A mapping names the same key twice."""
+#: libyaml's parser when PyYAML was built with it (several times faster), else the pure one.
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_MAPPING_TAG = yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG
+_SEQUENCE_TAG = yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG
 
 
-class _LineLoader(yaml.SafeLoader):
-    """SafeLoader that builds LineDict/LineList and refuses duplicate keys."""
+class _LineBuilder:
+    """Turns composed YAML nodes into LineDict/LineList values, scalars by PyYAML's own
+    safe constructors. Refuses duplicate keys, unhashable keys, foreign tags and aliases
+    that contain themselves."""
 
-    def construct_mapping(self, node: MappingNode, deep: bool = False) -> LineDict:
-        self.flatten_mapping(node)
+    def __init__(self, loader: Any) -> None:
+        self.loader = loader
+        self.open: set[int] = set()
+        self.scalars = loader.yaml_constructors
+
+    def build(self, node: Node) -> Any:
+        if isinstance(node, ScalarNode):
+            construct = self.scalars.get(node.tag)
+            if construct is None:  # an unknown tag: PyYAML's safe loader refuses it
+                return self.loader.construct_object(node, deep=True)
+            return construct(self.loader, node)
+        if id(node) in self.open:
+            raise ConstructorError(None, None, "an alias refers to itself", node.start_mark)
+        self.open.add(id(node))
+        try:
+            if isinstance(node, SequenceNode):
+                return self._sequence(node)
+            if isinstance(node, MappingNode):
+                return self._mapping(node)
+            raise ConstructorError(None, None, "unexpected YAML node", node.start_mark)
+        finally:
+            self.open.discard(id(node))
+
+    def _sequence(self, node: SequenceNode) -> LineList:
+        if node.tag != _SEQUENCE_TAG:
+            raise ConstructorError(None, None, f"unsupported tag {node.tag}", node.start_mark)
+        result = LineList(self.build(child) for child in node.value)
+        result.line = node.start_mark.line + 1
+        result.item_lines = [child.start_mark.line + 1 for child in node.value]
+        return result
+
+    def _mapping(self, node: MappingNode) -> LineDict:
+        if node.tag != _MAPPING_TAG:
+            raise ConstructorError(None, None, f"unsupported tag {node.tag}", node.start_mark)
+        self.loader.flatten_mapping(node)  # `<<` merge keys
         result = LineDict()
         result.line = node.start_mark.line + 1
         result.key_lines = {}
         result.value_lines = {}
         for key_node, value_node in node.value:
-            key = self.construct_object(key_node, deep=True)
+            key = self.build(key_node)
             try:
                 hash(key)
             except TypeError as exc:
@@ -66,38 +103,18 @@ class _LineLoader(yaml.SafeLoader):
                     None, None, "a mapping key must be a plain value", key_node.start_mark
                 ) from exc
             if key in result:
-                raise DuplicateKeyError(
+                raise ConstructorError(
                     None,
                     None,
                     f"duplicate key {key!r} (first at line {result.key_lines[key]})",
                     key_node.start_mark,
                 )
-            result[key] = self.construct_object(value_node, deep=True)
+            result[key] = self.build(value_node)
             result.key_lines[key] = key_node.start_mark.line + 1
             # A block scalar's text starts on the line after its `|` or `>` indicator.
             block = isinstance(value_node, ScalarNode) and value_node.style in ("|", ">")
             result.value_lines[key] = value_node.start_mark.line + 1 + int(block)
         return result
-
-    def construct_sequence(self, node: SequenceNode, deep: bool = False) -> LineList:
-        result = LineList(self.construct_object(child, deep=True) for child in node.value)
-        result.line = node.start_mark.line + 1
-        result.item_lines = [child.start_mark.line + 1 for child in node.value]
-        return result
-
-
-def _construct_line_mapping(loader: _LineLoader, node: Node) -> LineDict:
-    return loader.construct_mapping(node)  # type: ignore[arg-type]
-
-
-def _construct_line_sequence(loader: _LineLoader, node: Node) -> LineList:
-    return loader.construct_sequence(node)  # type: ignore[arg-type]
-
-
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_line_mapping)
-_LineLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_line_sequence
-)
 
 
 class YamlError(Exception):
@@ -114,8 +131,12 @@ def read_yaml(path: Path, display: str) -> Any:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise YamlError(Problem(display, 1, f"cannot read file: {exc}")) from exc
+    loader = _SafeLoader(text)
     try:
-        return yaml.load(text, Loader=_LineLoader)
+        node = loader.get_single_node()
+        return None if node is None else _LineBuilder(loader).build(node)
+    except RecursionError as exc:
+        raise YamlError(Problem(display, 1, "YAML error: nested too deeply")) from exc
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
@@ -123,6 +144,8 @@ def read_yaml(path: Path, display: str) -> Any:
         raise YamlError(Problem(display, line, f"YAML error: {what}")) from exc
     except yaml.YAMLError as exc:
         raise YamlError(Problem(display, 1, f"YAML error: {exc}")) from exc
+    finally:
+        loader.dispose()
 
 
 def line_at(data: Any, path: tuple[Any, ...], default: int) -> int:
