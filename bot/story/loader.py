@@ -107,6 +107,8 @@ def _validation_problems(display: str, data: Any, error: ValidationError) -> lis
             message = f"{where}: {first['input']!r} is not a valid value here"
         else:
             text = first["msg"].removeprefix("Value error, ").removeprefix("Input ")
+            if first["type"] == "string_type" and isinstance(first["input"], bool):
+                text += " (YAML reads yes/no/on/off/true/false as a boolean: put it in quotes)"
             message = f"{where}: {text}" if where else text
         problems.append(Problem(display, line, message))
     return problems

@@ -61,6 +61,10 @@ CASES = {
         replace("label: Go", "label: [Go]"),
         ["s/story.yaml:21: scenes[0].choices[0].label: should be a valid string"],
     ),
+    "yaml boolean where a string is needed": (
+        replace("id: go", "id: on"),
+        ["s/story.yaml:20: scenes[0].choices[0].id: should be a valid string (YAML reads yes/no/on/off/true/false as a boolean: put it in quotes)"],
+    ),
     "bad id": (
         replace("id: go", "id: Go Now"),
         [

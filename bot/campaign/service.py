@@ -1,0 +1,752 @@
+"""The campaign use cases: start, vote, close, pause, resume, skip, decide, end, and the
+read-only views (status, recap, list, settings).
+
+Each method takes plain ids, changes the store in one committed step, keeps the deadline
+scheduler in line, and returns plain data for the caller to render. Refusals raise a
+`CampaignError` before anything is written. Nothing here assumes it is the only process:
+a vote is closed exactly once by the store, whoever gets there first.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.store import (
+    AlreadyClosed,
+    Campaign,
+    CampaignStatus,
+    CloseHow,
+    Decision,
+    GuildSettings,
+    NewAudit,
+    NewDecision,
+    Store,
+    TallyChanged,
+)
+from bot.store import ChannelBusy as StoreChannelBusy
+from bot.story import ChoiceView, Story, StoryRuntimeError, StoryState, Turn, VoteInfo
+
+from . import errors
+from .clock import Clock
+from .results import (
+    BallotCast,
+    CampaignInfo,
+    ClockChange,
+    Closed,
+    CloseOutcome,
+    EndedCampaign,
+    Epilogue,
+    Extended,
+    OpenVote,
+    Recap,
+    RecapEntry,
+    ResumeReport,
+    Started,
+    Status,
+    VoteResult,
+    Waiting,
+)
+from .rules import Next, check_settings, settle
+from .scheduler import DeadlineScheduler
+
+log = logging.getLogger(__name__)
+
+#: How the story reads each way of closing (`vote_how` in its expressions).
+STORY_HOW = {
+    CloseHow.TIMER: "majority",
+    CloseHow.SKIP: "majority",
+    CloseHow.TIE: "tie",
+    CloseHow.DECIDE: "decided",
+    CloseHow.NO_QUORUM: "majority",
+    CloseHow.NO_DECISION: "no_decision",
+}
+#: Closing retries when ballots keep landing between the count and the close.
+CLOSE_ATTEMPTS = 5
+
+
+@dataclass
+class _Loaded:
+    """A campaign with its story and state, ready to play."""
+
+    campaign: Campaign
+    story: Story
+    state: StoryState
+
+
+class CampaignService:
+    """The use cases over one store, the loaded stories and a clock."""
+
+    def __init__(
+        self,
+        store: Store,
+        stories: Mapping[str, Story],
+        clock: Clock,
+        scheduler: DeadlineScheduler | None = None,
+    ) -> None:
+        self.store = store
+        self.stories = stories
+        self.clock = clock
+        self.scheduler = scheduler
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _info(self, campaign: Campaign) -> CampaignInfo:
+        story = self.stories.get(campaign.story_id)
+        return CampaignInfo(
+            id=campaign.id,
+            guild_id=campaign.guild_id,
+            channel_id=campaign.channel_id,
+            story_id=campaign.story_id,
+            story_title=story.title if story is not None else campaign.story_id,
+            status=campaign.status,
+            status_reason=campaign.status_reason,
+            started_at=campaign.started_at,
+            ended_at=campaign.ended_at,
+        )
+
+    async def _in_channel(self, guild_id: int, channel_id: int) -> Campaign:
+        campaign = await self.store.active_campaign_in_channel(channel_id)
+        if campaign is None or campaign.guild_id != guild_id:
+            raise errors.NoCampaign()
+        return campaign
+
+    async def _pause_for(self, campaign: Campaign, reason: str) -> Campaign:
+        """Stop a campaign that cannot go on, keep its vote's time, and say why."""
+        decision = await self.store.open_decision_for(campaign.id)
+        if decision is not None and decision.deadline is not None:
+            left = max(decision.deadline - self.clock(), timedelta(0))
+            await self.store.pause_decision(decision.id, left, reason=reason)
+            self._unschedule(decision.id)
+        updated = await self.store.set_campaign_status(
+            campaign.id, CampaignStatus.PAUSED, reason=reason
+        )
+        log.warning("campaign %s paused: %s", campaign.id, reason)
+        return updated
+
+    async def _load(self, campaign: Campaign) -> _Loaded:
+        """The campaign's story and state; pauses the campaign (and raises) if they no longer
+        fit, e.g. the story was edited and the current scene is gone."""
+        story = self.stories.get(campaign.story_id)
+        if story is None:
+            reason = f"its story '{campaign.story_id}' is not loaded (see the bot's log)."
+            if campaign.status is not CampaignStatus.ENDED:
+                await self._pause_for(campaign, reason)
+            raise errors.StoryUnavailable(reason)
+        try:
+            state = StoryState.from_json(json.loads(campaign.state_json))
+            story.check_state(state)
+        except (StoryRuntimeError, ValueError) as exc:
+            reason = f"the story changed and no longer fits this campaign ({exc})."
+            if campaign.status is not CampaignStatus.ENDED:
+                await self._pause_for(campaign, reason)
+            raise errors.StoryUnavailable(reason) from exc
+        return _Loaded(campaign, story, state)
+
+    def _schedule(self, decision: Decision | None) -> None:
+        if self.scheduler is not None and decision is not None and decision.deadline is not None:
+            self.scheduler.schedule(decision.id, decision.deadline)
+
+    def _unschedule(self, decision_id: int) -> None:
+        if self.scheduler is not None:
+            self.scheduler.cancel(decision_id)
+
+    def _vote(
+        self,
+        loaded: _Loaded,
+        decision: Decision,
+        settings: GuildSettings,
+        tally: dict[str, int] | None,
+        *,
+        waiting: bool = False,
+    ) -> OpenVote:
+        view = loaded.story.view(loaded.state)
+        by_id = {choice.id: choice for choice in view.choices}
+        scene = loaded.story.scenes.get(decision.scene_id)
+        choices = []
+        for choice_id in decision.choices:
+            if choice_id in by_id:
+                choices.append(by_id[choice_id])
+            elif scene is not None and choice_id in scene.by_id:
+                # Offered when the vote opened; keep its button even if the story was edited.
+                compiled = scene.by_id[choice_id]
+                choices.append(
+                    ChoiceView(compiled.index, compiled.id, compiled.label, compiled.by, None)
+                )
+        return OpenVote(
+            campaign_id=loaded.campaign.id,
+            decision_id=decision.id,
+            seq=decision.seq,
+            scene=view,
+            choices=tuple(choices),
+            deadline=decision.deadline,
+            remaining=decision.remaining,
+            tally=None if settings.blind else tally,
+            message_id=decision.message_id,
+            waiting_for_moderator=waiting,
+        )
+
+    def _new_decision(
+        self, story: Story, state: StoryState, settings: GuildSettings, now: datetime
+    ) -> NewDecision:
+        offered = tuple(choice.id for choice in story.offered(state))
+        return NewDecision(
+            scene_id=state.scene,
+            choices=offered,
+            opened_at=now,
+            deadline=now + timedelta(seconds=settings.vote_seconds),
+        )
+
+    @staticmethod
+    def _run_idle_scenes(story: Story, state: StoryState) -> tuple[list[Turn], str | None]:
+        """Take the no-decision outcome of scenes that offer no choice at all, so every vote
+        that opens has something to vote on. Returns the turns taken and, if the story is
+        stuck (nothing open, no outcome), why."""
+        turns: list[Turn] = []
+        for _ in range(100):
+            if state.ended or story.offered(state):
+                return turns, None
+            if story.scenes[state.scene].no_decision is None:
+                return turns, f"scene '{state.scene}' offers no choice and has no way on."
+            turns.append(story.play_no_decision(state, VoteInfo({}, "no_decision")))
+        return turns, "the story kept skipping scenes that offer no choice."
+
+    def _epilogue(self, story: Story, state: StoryState) -> Epilogue:
+        turnouts = tuple(sum(step.get("counts", {}).values()) for step in state.path)
+        return Epilogue(
+            scene=story.view(state),
+            ending_id=state.scene,
+            endings_total=len(story.endings),
+            decisions=len(state.path),
+            ballots=sum(turnouts),
+            turnouts=turnouts,
+        )
+
+    # -- start ------------------------------------------------------------------------------
+
+    async def start(
+        self, *, guild_id: int, channel_id: int, story_id: str, actor_id: int
+    ) -> Started:
+        """Start `story_id` in a channel and open its first vote."""
+        story = self.stories.get(story_id)
+        if story is None:
+            raise errors.UnknownStory(story_id, sorted(self.stories))
+        existing = await self.store.active_campaign_in_channel(channel_id)
+        if existing is not None:
+            raise errors.ChannelBusy()
+        now = self.clock()
+        seed = random.SystemRandom().randrange(2**31)
+        state = story.new_state(seed)
+        _, stuck = self._run_idle_scenes(story, state)
+        settings = await self.store.get_settings(guild_id)
+        first = None if state.ended or stuck else self._new_decision(story, state, settings, now)
+        try:
+            campaign, decision = await self.store.create_campaign(
+                guild_id,
+                channel_id,
+                story.id,
+                story.content_hash,
+                json.dumps(state.to_json()),
+                seed,
+                now,
+                first,
+            )
+        except StoreChannelBusy:
+            raise errors.ChannelBusy() from None
+        await self.store.add_audit(guild_id, campaign.id, actor_id, "start", story.id, now)
+        if state.ended:
+            campaign = await self.store.set_campaign_status(
+                campaign.id, CampaignStatus.ENDED, ended_at=now
+            )
+        elif stuck:
+            campaign = await self.store.set_campaign_status(
+                campaign.id, CampaignStatus.PAUSED, reason=stuck
+            )
+        log.info(
+            "campaign %s started: guild %s channel %s story %s",
+            campaign.id,
+            guild_id,
+            channel_id,
+            story.id,
+        )
+        self._schedule(decision)
+        loaded = _Loaded(campaign, story, state)
+        vote = None
+        if decision is not None:
+            vote = self._vote(loaded, decision, settings, dict.fromkeys(decision.choices, 0))
+        epilogue = self._epilogue(story, state) if state.ended else None
+        return Started(self._info(campaign), story.summary, vote, epilogue)
+
+    # -- voting -----------------------------------------------------------------------------
+
+    async def cast(
+        self,
+        *,
+        guild_id: int,
+        decision_id: int,
+        choice_index: int,
+        member_id: int,
+        role_ids: Collection[int] = (),
+    ) -> BallotCast:
+        """Record a member's ballot (a later one replaces it); committed before returning."""
+        decision = await self.store.get_decision(decision_id)
+        if decision is None:
+            raise errors.UnknownVote()
+        campaign = await self.store.get_campaign(decision.campaign_id)
+        if campaign is None or campaign.guild_id != guild_id:
+            raise errors.UnknownVote()
+        if not decision.is_open:
+            raise errors.VoteClosed()
+        if campaign.status is CampaignStatus.PAUSED:
+            raise errors.CampaignPaused()
+        if campaign.status is CampaignStatus.WAITING:
+            raise errors.WaitingForModerator()
+        if not 0 <= choice_index < len(decision.choices):
+            raise errors.ChoiceNotOffered()
+        now = self.clock()
+        if decision.deadline is not None and now >= decision.deadline:
+            raise errors.VoteClosed()
+        settings = await self.store.get_settings(guild_id)
+        if settings.voter_role_id is not None and settings.voter_role_id not in role_ids:
+            raise errors.NotAVoter()
+        choice_id = decision.choices[choice_index]
+        previous = await self.store.ballot_of(decision_id, member_id)
+        if not await self.store.cast_ballot(decision_id, member_id, choice_id, now):
+            raise errors.VoteClosed()
+        labels = self._labels(campaign.story_id, decision)
+        changed_from = None
+        if previous is not None and previous.choice_id != choice_id:
+            changed_from = labels.get(previous.choice_id, previous.choice_id)
+        return BallotCast(
+            decision_id=decision_id,
+            campaign_id=campaign.id,
+            choice_id=choice_id,
+            choice_label=labels.get(choice_id, choice_id),
+            deadline=decision.deadline,
+            changed_from=changed_from,
+            blind=settings.blind,
+        )
+
+    def _labels(self, story_id: str, decision: Decision) -> dict[str, str]:
+        story = self.stories.get(story_id)
+        scene = story.scenes.get(decision.scene_id) if story is not None else None
+        if scene is None:
+            return {choice: choice for choice in decision.choices}
+        return {
+            choice: scene.by_id[choice].label if choice in scene.by_id else choice
+            for choice in decision.choices
+        }
+
+    async def tally(self, decision_id: int) -> dict[str, int]:
+        """Ballots per offered choice, in button order."""
+        return await self.store.tally(decision_id)
+
+    # -- closing ----------------------------------------------------------------------------
+
+    async def close_due(self, decision_id: int) -> CloseOutcome | None:
+        """The timer fired: close the vote if it is still open and due (None otherwise)."""
+        decision = await self.store.get_decision(decision_id)
+        if decision is None or not decision.is_open or decision.deadline is None:
+            return None
+        if decision.deadline > self.clock():
+            self._schedule(decision)  # moved since it was scheduled
+            return None
+        try:
+            return await self._close(decision, CloseHow.TIMER)
+        except (AlreadyClosed, errors.StoryUnavailable):
+            return None
+
+    async def skip(self, *, guild_id: int, channel_id: int, actor_id: int) -> CloseOutcome:
+        """Close the open vote now, counting the ballots cast so far."""
+        campaign = await self._in_channel(guild_id, channel_id)
+        decision = await self._open_vote(campaign)
+        try:
+            return await self._close(decision, CloseHow.SKIP, actor_id=actor_id)
+        except AlreadyClosed:
+            raise errors.VoteClosed() from None
+
+    async def decide(
+        self, *, guild_id: int, channel_id: int, choice_id: str, actor_id: int
+    ) -> Closed:
+        """A moderator's override: close the open vote with `choice_id`, whatever the tally."""
+        campaign = await self._in_channel(guild_id, channel_id)
+        decision = await self._open_vote(campaign, allow_waiting=True)
+        if choice_id not in decision.choices:
+            labels = self._labels(campaign.story_id, decision)
+            matches = [c for c, label in labels.items() if label.casefold() == choice_id.casefold()]
+            if len(matches) != 1:
+                raise errors.ChoiceNotOffered(choice_id)
+            choice_id = matches[0]
+        try:
+            outcome = await self._close(
+                decision, CloseHow.DECIDE, actor_id=actor_id, forced=choice_id
+            )
+        except AlreadyClosed:
+            raise errors.VoteClosed() from None
+        assert isinstance(outcome, Closed)
+        return outcome
+
+    async def _open_vote(self, campaign: Campaign, *, allow_waiting: bool = False) -> Decision:
+        decision = await self.store.open_decision_for(campaign.id)
+        if decision is None:
+            raise errors.NoOpenVote()
+        if campaign.status is CampaignStatus.PAUSED:
+            raise errors.CampaignPaused()
+        if campaign.status is CampaignStatus.WAITING and not allow_waiting:
+            raise errors.WaitingForModerator()
+        return decision
+
+    async def _close(
+        self,
+        decision: Decision,
+        closer: CloseHow,
+        *,
+        actor_id: int | None = None,
+        forced: str | None = None,
+    ) -> CloseOutcome:
+        campaign = await self.store.get_campaign(decision.campaign_id)
+        assert campaign is not None
+        loaded = await self._load(campaign)
+        settings = await self.store.get_settings(campaign.guild_id)
+        labels = self._labels(campaign.story_id, decision)
+        for _ in range(CLOSE_ATTEMPTS):
+            tally = await self.store.tally(decision.id)
+            if forced is not None:
+                outcome: str | None = forced
+                how = CloseHow.DECIDE
+            else:
+                verdict = settle(
+                    tally,
+                    decision.choices,
+                    closer=closer,
+                    tie_break=settings.tie_break,
+                    quorum=settings.quorum,
+                    extended=decision.extended,
+                    has_no_decision=loaded.story.scenes[decision.scene_id].no_decision is not None,
+                    tie_seed=f"{campaign.seed}:{decision.seq}:tie",
+                )
+                if verdict.next is Next.EXTEND:
+                    return await self._extend(loaded, decision, settings, tally)
+                if verdict.next is Next.WAIT:
+                    return await self._wait(loaded, decision, tally, labels)
+                outcome, how = verdict.outcome, verdict.how
+                assert how is not None
+            try:
+                return await self._apply(
+                    loaded, decision, tally, labels, outcome, how, settings, actor_id
+                )
+            except TallyChanged:
+                loaded = await self._load(campaign)
+                continue
+        raise RuntimeError(f"vote {decision.id}: ballots kept arriving during the close")
+
+    async def _apply(
+        self,
+        loaded: _Loaded,
+        decision: Decision,
+        tally: dict[str, int],
+        labels: dict[str, str],
+        outcome: str | None,
+        how: CloseHow,
+        settings: GuildSettings,
+        actor_id: int | None,
+    ) -> Closed:
+        story, state, campaign = loaded.story, loaded.state.copy(), loaded.campaign
+        now = self.clock()
+        vote = VoteInfo({c: n for c, n in tally.items() if n}, STORY_HOW[how])
+        paused_reason = None
+        try:
+            if outcome is None:
+                turn = story.play_no_decision(state, vote)
+            else:
+                turn = story.play(state, outcome, vote)
+            extra, paused_reason = self._run_idle_scenes(story, state)
+        except StoryRuntimeError as exc:
+            turn, extra = None, []
+            paused_reason = f"the story could not go on from '{decision.scene_id}' ({exc})."
+            state = loaded.state
+        status = CampaignStatus.RUNNING
+        next_decision = None
+        if state.ended:
+            status = CampaignStatus.ENDED
+        elif paused_reason is None:
+            next_decision = self._new_decision(story, state, settings, now)
+        else:
+            status = CampaignStatus.PAUSED
+        audit = None
+        if actor_id is not None:
+            detail = f"vote {decision.seq}: {labels.get(outcome, outcome) if outcome else how}"
+            audit = NewAudit(actor_id, how.value if how is CloseHow.DECIDE else "skip", now, detail)
+        if turn is None:
+            # The story refused: close nothing, pause the campaign with the vote's time kept.
+            updated = await self._pause_for(campaign, paused_reason or "the story failed.")
+            raise errors.StoryUnavailable(updated.status_reason or "")
+        next_row = await self.store.close_decision(
+            decision.id,
+            closed_at=now,
+            outcome=outcome,
+            how=how,
+            campaign_state_json=json.dumps(state.to_json()),
+            campaign_status=status,
+            status_reason=paused_reason,
+            ended_at=now if status is CampaignStatus.ENDED else None,
+            next_decision=next_decision,
+            audit=audit,
+            expect_tally=tally,
+        )
+        self._unschedule(decision.id)
+        self._schedule(next_row)
+        updated = await self.store.get_campaign(campaign.id)
+        assert updated is not None
+        log.info(
+            "campaign %s vote %s closed by %s: %s (%s) tally %s",
+            campaign.id,
+            decision.seq,
+            how.value,
+            outcome,
+            campaign.channel_id,
+            tally,
+        )
+        result = VoteResult(
+            decision_id=decision.id,
+            seq=decision.seq,
+            scene_title=story.scenes[decision.scene_id].source.title,
+            tally=tally,
+            labels=labels,
+            outcome=outcome,
+            outcome_label=labels.get(outcome) if outcome else None,
+            how=how,
+            turn=turn,
+            message_id=decision.message_id,
+            extra_turns=tuple(extra),
+        )
+        after = _Loaded(updated, story, state)
+        next_vote = None
+        if next_row is not None:
+            next_vote = self._vote(after, next_row, settings, dict.fromkeys(next_row.choices, 0))
+        epilogue = self._epilogue(story, state) if state.ended else None
+        if state.ended:
+            log.info("campaign %s ended at '%s'", campaign.id, state.scene)
+        return Closed(self._info(updated), result, next_vote, epilogue, paused_reason)
+
+    async def _extend(
+        self, loaded: _Loaded, decision: Decision, settings: GuildSettings, tally: dict[str, int]
+    ) -> Extended:
+        deadline = self.clock() + timedelta(seconds=settings.vote_seconds)
+        if not await self.store.extend_decision(decision.id, deadline):
+            raise AlreadyClosed(decision.id)
+        self._schedule(await self.store.get_decision(decision.id))
+        log.info("campaign %s vote %s extended: quorum not met", loaded.campaign.id, decision.seq)
+        return Extended(
+            self._info(loaded.campaign),
+            decision.id,
+            deadline,
+            decision.message_id,
+            sum(tally.values()),
+            settings.quorum,
+        )
+
+    async def _wait(
+        self, loaded: _Loaded, decision: Decision, tally: dict[str, int], labels: dict[str, str]
+    ) -> Waiting:
+        best = max(tally.values())
+        leaders = tuple(c for c in decision.choices if tally.get(c, 0) == best)
+        reason = "the vote tied; a moderator decides with /campaign decide."
+        if not await self.store.wait_for_moderator(decision.id, reason=reason):
+            raise AlreadyClosed(decision.id)
+        self._unschedule(decision.id)
+        campaign = await self.store.get_campaign(loaded.campaign.id)
+        assert campaign is not None
+        log.info("campaign %s vote %s tied; waiting for a moderator", campaign.id, decision.seq)
+        return Waiting(
+            self._info(campaign), decision.id, tally, leaders, labels, decision.message_id
+        )
+
+    # -- the clock ----------------------------------------------------------------------------
+
+    async def pause(self, *, guild_id: int, channel_id: int, actor_id: int) -> ClockChange:
+        """Freeze the open vote's clock with the time that was left."""
+        campaign = await self._in_channel(guild_id, channel_id)
+        if campaign.status is CampaignStatus.PAUSED:
+            raise errors.AlreadyPaused()
+        decision = await self._open_vote(campaign)
+        assert decision.deadline is not None
+        now = self.clock()
+        left = max(decision.deadline - now, timedelta(0))
+        if not await self.store.pause_decision(decision.id, left, reason="paused by a moderator"):
+            raise errors.VoteClosed()
+        self._unschedule(decision.id)
+        await self.store.add_audit(guild_id, campaign.id, actor_id, "pause", None, now)
+        log.info("campaign %s paused by %s", campaign.id, actor_id)
+        return await self._clock_change(campaign.id, decision.id)
+
+    async def resume(self, *, guild_id: int, channel_id: int, actor_id: int) -> ClockChange:
+        """Restart a paused vote with the time that was left."""
+        campaign = await self._in_channel(guild_id, channel_id)
+        if campaign.status is not CampaignStatus.PAUSED:
+            raise errors.NotPaused()
+        loaded = await self._load_for_resume(campaign)
+        decision = await self.store.open_decision_for(campaign.id)
+        now = self.clock()
+        if decision is None:
+            raise errors.NoOpenVote()
+        left = decision.remaining if decision.remaining is not None else timedelta(0)
+        if not await self.store.resume_decision(decision.id, now + left):
+            raise errors.VoteClosed()
+        await self.store.add_audit(guild_id, campaign.id, actor_id, "resume", None, now)
+        resumed = await self.store.get_decision(decision.id)
+        self._schedule(resumed)
+        log.info("campaign %s resumed by %s", loaded.campaign.id, actor_id)
+        return await self._clock_change(campaign.id, decision.id)
+
+    async def _load_for_resume(self, campaign: Campaign) -> _Loaded:
+        """A paused campaign resumes only if its story fits again."""
+        story = self.stories.get(campaign.story_id)
+        if story is None:
+            raise errors.StoryUnavailable(f"its story '{campaign.story_id}' is not loaded.")
+        try:
+            state = StoryState.from_json(json.loads(campaign.state_json))
+            story.check_state(state)
+        except (StoryRuntimeError, ValueError) as exc:
+            raise errors.StoryUnavailable(
+                f"the story no longer fits this campaign ({exc})."
+            ) from exc
+        return _Loaded(campaign, story, state)
+
+    async def _clock_change(self, campaign_id: int, decision_id: int) -> ClockChange:
+        campaign = await self.store.get_campaign(campaign_id)
+        decision = await self.store.get_decision(decision_id)
+        assert campaign is not None and decision is not None
+        loaded = await self._load_for_resume(campaign)
+        settings = await self.store.get_settings(campaign.guild_id)
+        tally = await self.store.tally(decision_id)
+        return ClockChange(self._info(campaign), self._vote(loaded, decision, settings, tally))
+
+    async def pause_campaign(self, campaign_id: int, reason: str) -> CampaignInfo | None:
+        """Pause a campaign the bot cannot serve (its message or channel is gone, a missing
+        permission): the vote keeps its time for when a moderator resumes."""
+        campaign = await self.store.get_campaign(campaign_id)
+        if campaign is None or campaign.status is CampaignStatus.ENDED:
+            return None
+        if campaign.status is CampaignStatus.PAUSED:
+            return self._info(campaign)
+        return self._info(await self._pause_for(campaign, reason))
+
+    async def end(self, *, guild_id: int, channel_id: int, actor_id: int) -> EndedCampaign:
+        """End the channel's campaign; it stays readable in list and recap."""
+        campaign = await self._in_channel(guild_id, channel_id)
+        decision = await self.store.open_decision_for(campaign.id)
+        now = self.clock()
+        updated = await self.store.set_campaign_status(
+            campaign.id, CampaignStatus.ENDED, reason="ended by a moderator", ended_at=now
+        )
+        if decision is not None:
+            self._unschedule(decision.id)
+        await self.store.add_audit(guild_id, campaign.id, actor_id, "end", None, now)
+        log.info("campaign %s ended by %s", campaign.id, actor_id)
+        decisions = [d for d in await self.store.decisions_of(campaign.id) if d.outcome]
+        return EndedCampaign(
+            self._info(updated),
+            decision.message_id if decision is not None else None,
+            len(decisions),
+        )
+
+    # -- reading ------------------------------------------------------------------------------
+
+    async def status(self, *, guild_id: int, channel_id: int) -> Status:
+        """The channel's campaign: scene, state and the open vote with its tally."""
+        campaign = await self._in_channel(guild_id, channel_id)
+        loaded = await self._load_for_resume(campaign)
+        decision = await self.store.open_decision_for(campaign.id)
+        settings = await self.store.get_settings(guild_id)
+        vote = None
+        if decision is not None:
+            tally = await self.store.tally(decision.id)
+            waiting = campaign.status is CampaignStatus.WAITING
+            vote = self._vote(loaded, decision, settings, tally, waiting=waiting)
+        return Status(
+            self._info(campaign), loaded.story.view(loaded.state), vote, len(loaded.state.path)
+        )
+
+    async def recap(self, *, guild_id: int, channel_id: int) -> Recap:
+        """The story so far in this channel (the latest campaign, even if it ended)."""
+        campaign = await self.store.active_campaign_in_channel(channel_id)
+        if campaign is None:
+            latest = [
+                c for c in await self.store.list_campaigns(guild_id) if c.channel_id == channel_id
+            ]
+            if not latest:
+                raise errors.NoCampaign()
+            campaign = latest[0]
+        if campaign.guild_id != guild_id:
+            raise errors.NoCampaign()
+        story = self.stories.get(campaign.story_id)
+        state = StoryState.from_json(json.loads(campaign.state_json))
+        entries = []
+        for step in state.path:
+            scene = story.scenes.get(step["scene"]) if story is not None else None
+            title = scene.source.title if scene is not None else step["scene"]
+            labels = {c.id: c.label for c in scene.choices} if scene is not None else {}
+            choice = step.get("choice")
+            entries.append(
+                RecapEntry(
+                    scene_title=title,
+                    choice_label=labels.get(choice, choice) if choice else None,
+                    how=step.get("how", ""),
+                    tally=dict(step.get("counts", {})),
+                    labels=labels,
+                    roll=step.get("roll"),
+                )
+            )
+        place = None
+        if story is not None:
+            place = story.scenes.get(state.scene) or story.endings.get(state.scene)
+        current = place.source.title if place is not None else state.scene
+        return Recap(self._info(campaign), tuple(entries), current, state.ended)
+
+    async def campaigns(self, guild_id: int) -> list[CampaignInfo]:
+        """This server's campaigns, newest first."""
+        return [self._info(c) for c in await self.store.list_campaigns(guild_id)]
+
+    async def open_choices(self, *, guild_id: int, channel_id: int) -> dict[str, str]:
+        """The open vote's choices (id to label), for /campaign decide's autocomplete."""
+        campaign = await self.store.active_campaign_in_channel(channel_id)
+        if campaign is None or campaign.guild_id != guild_id:
+            return {}
+        decision = await self.store.open_decision_for(campaign.id)
+        return self._labels(campaign.story_id, decision) if decision is not None else {}
+
+    async def settings(self, guild_id: int) -> GuildSettings:
+        """This server's voting rules."""
+        return await self.store.get_settings(guild_id)
+
+    async def update_settings(
+        self, *, guild_id: int, actor_id: int, changes: Mapping[str, object]
+    ) -> GuildSettings:
+        """Change some voting rules; every value is checked first and a bad one changes none."""
+        checked = check_settings(changes)
+        if not checked:
+            return await self.store.get_settings(guild_id)
+        updated = await self.store.update_settings(guild_id, **checked)
+        detail = ", ".join(f"{k}={v}" for k, v in checked.items())
+        await self.store.add_audit(guild_id, None, actor_id, "settings", detail, self.clock())
+        log.info("guild %s settings changed by %s: %s", guild_id, actor_id, detail)
+        return updated
+
+    async def set_message(self, decision_id: int, message_id: int) -> None:
+        """Remember which message carries a vote's buttons."""
+        await self.store.set_message_id(decision_id, message_id)
+
+    async def resume_open_votes(self) -> ResumeReport:
+        """At start: schedule every open vote's deadline; report those already overdue (the
+        scheduler closes them at once)."""
+        deadlines = await self.store.open_deadlines()
+        now = self.clock()
+        if self.scheduler is not None:
+            self.scheduler.load(deadlines)
+        overdue = [d.decision_id for d in deadlines if d.deadline <= now]
+        return ResumeReport(len(deadlines), overdue)
