@@ -737,6 +737,21 @@ class CampaignService:
         log.info("guild %s settings changed by %s: %s", guild_id, actor_id, detail)
         return updated
 
+    async def vote(self, decision_id: int) -> tuple[CampaignInfo, OpenVote] | None:
+        """An open vote as it stands (for refreshing its message), or None once closed."""
+        decision = await self.store.get_decision(decision_id)
+        if decision is None or not decision.is_open:
+            return None
+        campaign = await self.store.get_campaign(decision.campaign_id)
+        if campaign is None or campaign.status is CampaignStatus.ENDED:
+            return None
+        loaded = await self._load_for_resume(campaign)
+        settings = await self.store.get_settings(campaign.guild_id)
+        tally = await self.store.tally(decision_id)
+        waiting = campaign.status is CampaignStatus.WAITING
+        vote = self._vote(loaded, decision, settings, tally, waiting=waiting)
+        return self._info(campaign), vote
+
     async def set_message(self, decision_id: int, message_id: int) -> None:
         """Remember which message carries a vote's buttons."""
         await self.store.set_message_id(decision_id, message_id)

@@ -753,6 +753,20 @@ class Store:
 
     # --- audit -------------------------------------------------------------------------------
 
+    async def get_meta(self, key: str) -> str | None:
+        """A fact the bot keeps about itself (e.g. the synced commands' fingerprint)."""
+        row = await self._fetchone("SELECT value FROM app_meta WHERE key = :key", {"key": key})
+        return None if row is None else str(row["value"])
+
+    async def set_meta(self, key: str, value: str) -> None:
+        """Remember a fact about the bot itself, replacing the previous value."""
+        async with self._write() as db:
+            await db.execute(
+                "INSERT INTO app_meta (key, value) VALUES (:key, :value) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                {"key": key, "value": value},
+            )
+
     async def add_audit(
         self,
         guild_id: int,

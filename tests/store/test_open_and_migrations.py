@@ -160,11 +160,26 @@ async def _check_v2(store: Store) -> None:
     assert (entry.action, entry.detail, entry.at) == ("skip", "closed early", at(100))
 
 
+async def _seed_v3(db: aiosqlite.Connection) -> None:
+    await db.execute("INSERT INTO app_meta (key, value) VALUES ('commands', 'abc123')")
+
+
+async def _check_v3(store: Store) -> None:
+    assert await store.get_meta("commands") == "abc123"
+    await store.set_meta("commands", "def456")
+    assert await store.get_meta("commands") == "def456"
+    assert await store.get_meta("missing") is None
+
+
 Step = Callable[[aiosqlite.Connection], Awaitable[None]]
 Check = Callable[[Store], Awaitable[None]]
 # The data each version introduced, and how to find it after upgrading. A new migration
 # adds its pair here, so the upgrade test covers the file of every earlier version.
-SEEDS: dict[int, tuple[Step, Check]] = {1: (_seed_v1, _check_v1), 2: (_seed_v2, _check_v2)}
+SEEDS: dict[int, tuple[Step, Check]] = {
+    1: (_seed_v1, _check_v1),
+    2: (_seed_v2, _check_v2),
+    3: (_seed_v3, _check_v3),
+}
 
 
 def test_every_version_has_seed_data() -> None:
