@@ -1,16 +1,22 @@
-"""The command line: check, play, simulate and graph stories (and, later, run the bot).
+"""The command line: check, play, simulate and graph stories; back up, export and check the
+bot's data (and, later, run the bot).
 
 Every command returns an exit code: 0 for success, 1 when what it checked has problems,
-2 for a usage error.
+2 for a usage error (bad arguments or bad settings).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
 import random
+import sqlite3
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -19,32 +25,46 @@ from rich.progress import Progress
 from rich.prompt import IntPrompt
 from rich.table import Table
 
+from bot.config import Settings, SettingsError, load_settings
+from bot.store import Store, StoreError
+from bot.store._export import backup_database, export_guild
 from bot.story import Story, StoryState, Turn, check_story, load_stories
 from bot.story.graph import to_dot, to_mermaid
 from bot.story.loader import display_path, story_folders
+from bot.story.render import RenderError, render_png
 from bot.story.simulate import DEFAULT_STEP_LIMIT, SimulationReport, simulate
 
-DEFAULT_CONTENT = Path("content")
+OPS_COMMANDS = frozenset({"backup", "export", "health"})
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bot", description="Command Deck: story campaigns decided by votes."
     )
-    parser.add_argument(
-        "--content", type=Path, default=DEFAULT_CONTENT, help="the stories folder (content/)"
+    content_help = "the stories folder (default: CONTENT_DIR from the settings, else content/)"
+    parser.add_argument("--content", type=Path, default=None, help=content_help)
+    # The same option after the command name too; SUPPRESS keeps it from hiding the global one.
+    content = argparse.ArgumentParser(add_help=False)
+    content.add_argument("--content", type=Path, default=argparse.SUPPRESS, help=content_help)
+    database = argparse.ArgumentParser(add_help=False)
+    database.add_argument(
+        "--database", type=Path, default=None, help="the SQLite file (default: DATABASE setting)"
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    check = sub.add_parser("check", help="check stories; print every problem as file:line")
+    check = sub.add_parser(
+        "check", parents=[content], help="check stories; print every problem as file:line"
+    )
     check.add_argument("paths", nargs="*", type=Path, help="story folders (default: all)")
 
-    play = sub.add_parser("play", help="play a story in the terminal")
+    play = sub.add_parser("play", parents=[content], help="play a story in the terminal")
     play.add_argument("story", help="a story id under the content folder, or a story folder")
     play.add_argument("--seed", type=int, default=None, help="random seed (default: random)")
     play.add_argument("--auto", action="store_true", help="pick choices at random, print the run")
 
-    sim = sub.add_parser("simulate", help="random playthroughs: coverage, endings, loops, errors")
+    sim = sub.add_parser(
+        "simulate", parents=[content], help="random playthroughs: coverage, endings, loops, errors"
+    )
     sim.add_argument("story", help="a story id under the content folder, or a story folder")
     sim.add_argument("--runs", type=int, default=1000, help="number of playthroughs")
     sim.add_argument("--seed", type=int, default=0, help="seed of the first run")
@@ -52,10 +72,34 @@ def _parser() -> argparse.ArgumentParser:
         "--max-steps", type=int, default=DEFAULT_STEP_LIMIT, help="decisions before a loop"
     )
 
-    graph = sub.add_parser("graph", help="the story's graph as Mermaid or Graphviz DOT")
+    graph = sub.add_parser(
+        "graph", parents=[content], help="the story's graph as Mermaid, Graphviz DOT or a PNG"
+    )
     graph.add_argument("story", help="a story id under the content folder, or a story folder")
-    graph.add_argument("--format", choices=("mermaid", "dot"), default="mermaid")
-    graph.add_argument("--output", type=Path, help="write to this file instead of stdout")
+    graph.add_argument("--format", choices=("mermaid", "dot", "png"), default="mermaid")
+    graph.add_argument(
+        "--output", type=Path, help="write to this file (default: stdout; for png, STORY.png)"
+    )
+
+    backup = sub.add_parser(
+        "backup", parents=[database], help="a consistent copy of the live database"
+    )
+    backup.add_argument("path", type=Path, help="the copy to write")
+    backup.add_argument("--force", action="store_true", help="overwrite PATH if it exists")
+
+    export = sub.add_parser(
+        "export",
+        parents=[database],
+        help="one server's campaigns, decisions and ballot counts as JSON",
+    )
+    export.add_argument("--guild", type=int, required=True, help="the server (guild) id")
+    export.add_argument("--output", type=Path, help="write to this file instead of stdout")
+
+    sub.add_parser(
+        "health",
+        parents=[database, content],
+        help="exit 0 if the database opens and the stories load, else 1; prints one line",
+    )
     return parser
 
 
@@ -64,12 +108,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     console = Console(highlight=False, soft_wrap=True)
+    errors = Console(stderr=True, highlight=False, soft_wrap=True)
     if args.command is None:
         parser.print_help()
         return 2
+    if args.command in OPS_COMMANDS:
+        return _main_ops(args, console, errors)
+    content = args.content
+    if content is None:
+        try:
+            content = load_settings().content_dir
+        except SettingsError as error:
+            errors.print(escape(str(error)))
+            return 2
     if args.command == "check":
-        return cmd_check(args.paths, args.content, console)
-    story = _open_story(args.story, args.content, console)
+        return cmd_check(args.paths, content, console)
+    story = _open_story(args.story, content, console)
     if story is None:
         return 1
     if args.command == "play":
@@ -80,6 +134,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         return cmd_simulate(story, args.runs, args.seed, args.max_steps, console)
     return cmd_graph(story, args.format, args.output, console)
+
+
+def _main_ops(args: argparse.Namespace, console: Console, errors: Console) -> int:
+    """The operator's commands: settings are read only when an option does not override them,
+    so a backup still runs when an unrelated setting is broken (health reads them all)."""
+    if args.command == "health":
+        return cmd_health(args.database, args.content, console)
+    database = args.database
+    if database is None:
+        try:
+            database = load_settings().database
+        except SettingsError as error:
+            errors.print(escape(str(error)))
+            return 2
+    if args.command == "backup":
+        return cmd_backup(database, args.path, args.force, console, errors)
+    return cmd_export(database, args.guild, args.output, console, errors)
 
 
 # -- check --------------------------------------------------------------------------------
@@ -265,7 +336,17 @@ def cmd_simulate(story: Story, runs: int, seed: int, max_steps: int, console: Co
 
 
 def cmd_graph(story: Story, fmt: str, output: Path | None, console: Console) -> int:
-    """Write the story's graph."""
+    """Write the story's graph; a PNG needs Graphviz, and its absence is said, not raised."""
+    if fmt == "png":
+        try:
+            picture = render_png(to_dot(story))
+        except RenderError as error:
+            console.print(escape(str(error)))
+            return 1
+        target = output if output is not None else Path(f"{story.id}.png")
+        target.write_bytes(picture)
+        console.print(f"wrote {escape(display_path(target))}")
+        return 0
     text = to_mermaid(story) if fmt == "mermaid" else to_dot(story)
     if output is None:
         sys.stdout.write(text)
@@ -273,3 +354,135 @@ def cmd_graph(story: Story, fmt: str, output: Path | None, console: Console) -> 
         output.write_text(text, encoding="utf-8")
         console.print(f"wrote {display_path(output)}")
     return 0
+
+
+# -- operations ---------------------------------------------------------------------------
+
+
+def _size(path: Path) -> str:
+    size = float(path.stat().st_size)
+    for unit in ("bytes", "KiB", "MiB"):
+        if size < 1024:
+            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GiB"
+
+
+def cmd_backup(database: Path, target: Path, force: bool, console: Console, errors: Console) -> int:
+    """Copy the live database with SQLite's online backup; never overwrite without --force."""
+    try:
+        # A worker thread, as the bot would run it, so the same call never blocks a loop.
+        asyncio.run(asyncio.to_thread(backup_database, database, target, overwrite=force))
+    except FileExistsError:
+        errors.print(f"{escape(str(target))} exists; pass --force to overwrite it")
+        return 1
+    except FileNotFoundError:
+        errors.print(f"No database at {escape(str(database))}")
+        return 1
+    except (OSError, ValueError, sqlite3.Error) as error:
+        errors.print(f"Backup failed: {escape(str(error))}")
+        return 1
+    console.print(f"backed up {escape(str(database))} to {escape(str(target))} ({_size(target)})")
+    return 0
+
+
+async def _export(database: Path, guild_id: int) -> dict[str, Any]:
+    async with Store.open(database) as store:
+        return await export_guild(store, guild_id)
+
+
+def cmd_export(
+    database: Path, guild_id: int, output: Path | None, console: Console, errors: Console
+) -> int:
+    """One guild's data as JSON: campaigns, decisions and ballot counts, no member ids."""
+    if guild_id <= 0:
+        errors.print("--guild must be a server id (a positive whole number)")
+        return 2
+    if not database.is_file():  # opening would create an empty one
+        errors.print(f"No database at {escape(str(database))}")
+        return 1
+    try:
+        data = asyncio.run(_export(database, guild_id))
+    except (StoreError, OSError, sqlite3.Error) as error:
+        errors.print(f"Export failed: {escape(str(error))}")
+        return 1
+    data = {**data, "exported_at": datetime.now(UTC).isoformat()}
+    campaigns = data["campaigns"]
+    if not campaigns:
+        errors.print(f"Guild {guild_id} has no campaigns in {escape(str(database))}")
+    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+        return 0
+    output.write_text(text, encoding="utf-8")
+    decisions = sum(len(c["decisions"]) for c in campaigns)
+    console.print(
+        f"wrote {escape(display_path(output))}: {len(campaigns)} campaign(s),"
+        f" {decisions} decision(s)"
+    )
+    return 0
+
+
+async def _database_health(database: Path, synchronous: str) -> tuple[str | None, str]:
+    """(failure, fact): whether the bot could open the file, and its schema version."""
+    try:
+        async with Store.open(database, synchronous=synchronous) as store:
+            check = await store.pragma("quick_check")
+            version = await store.pragma("user_version")
+    except (StoreError, OSError, ValueError, sqlite3.Error) as error:
+        return f"database {database} does not open: {error}", ""
+    if check != "ok":
+        return f"database {database} fails quick_check: {check}", ""
+    return None, f"database {database} ok (schema {version})"
+
+
+def cmd_health(database: Path | None, content: Path | None, console: Console) -> int:
+    """One line and an exit code for Docker's HEALTHCHECK and for people.
+
+    Unhealthy (1): bad settings, a database that does not open or fails `quick_check`, or no
+    story that loads. A broken story next to working ones is a warning: the bot serves the
+    others, as it does at start.
+    """
+    failures: list[str] = []
+    facts: list[str] = []
+    warnings: list[str] = []
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        bad = "; ".join(line.strip() for line in str(error).splitlines()[1:])
+        console.print(escape(f"unhealthy: {bad}"))
+        return 1
+    settings = _with(settings, database, content)
+    if settings.database.is_file():  # opening would create an empty one
+        failure, fact = asyncio.run(
+            _database_health(settings.database, settings.sqlite_synchronous)
+        )
+        failures.extend([failure] if failure else [])
+        facts.extend([fact] if fact else [])
+    else:
+        failures.append(f"no database at {settings.database}")
+    folder = settings.content_dir
+    loaded = load_stories(folder)
+    for where, problems in loaded.problems.items():
+        warnings.append(f"story {where} is broken ({len(problems)} problem(s))")
+    if not folder.is_dir():
+        failures.append(f"no content folder {folder}")
+    elif not loaded.stories:
+        failures.append(f"no story loads under {folder}")
+    else:
+        count = len(loaded.stories)
+        names = ", ".join(sorted(loaded.stories))
+        facts.append(f"{count} {'story' if count == 1 else 'stories'} ({names})")
+    status = "unhealthy" if failures else "healthy, with warnings" if warnings else "healthy"
+    console.print(escape(f"{status}: " + "; ".join([*failures, *facts, *warnings])))
+    return 1 if failures else 0
+
+
+def _with(settings: Settings, database: Path | None, content: Path | None) -> Settings:
+    """The settings with the command line's overrides applied."""
+    changes: dict[str, Path] = {}
+    if database is not None:
+        changes["database"] = database
+    if content is not None:
+        changes["content_dir"] = content
+    return settings.model_copy(update=changes)
