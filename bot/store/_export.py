@@ -159,7 +159,7 @@ def backup_database(source: Path, target: Path, *, overwrite: bool = False) -> N
     if not source.is_file():
         raise FileNotFoundError(f"no database at {source}")
     if target.exists() and not overwrite:
-        raise FileExistsError(f"{target} exists (overwrite it with --force)")
+        raise FileExistsError(f"{target} already exists")
     if target.exists() and target.resolve() == source.resolve():
         raise ValueError(f"{target} is the database itself")
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -187,7 +187,7 @@ def backup_database(source: Path, target: Path, *, overwrite: bool = False) -> N
         with temp.open("rb") as written:
             os.fsync(written.fileno())
         if target.exists() and not overwrite:
-            raise FileExistsError(f"{target} exists (overwrite it with --force)")
+            raise FileExistsError(f"{target} already exists")
         temp.replace(target)
     finally:
         for leftover in (temp, *(Path(f"{temp}{end}") for end in ("-journal", "-wal", "-shm"))):
