@@ -52,6 +52,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
+    sub.add_parser("run", help="run the Discord bot (the default; needs DISCORD_TOKEN)")
+
     check = sub.add_parser(
         "check", parents=[content], help="check stories; print every problem as file:line"
     )
@@ -109,9 +111,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     console = Console(highlight=False, soft_wrap=True)
     errors = Console(stderr=True, highlight=False, soft_wrap=True)
-    if args.command is None:
-        parser.print_help()
-        return 2
+    if args.command in (None, "run"):
+        return _run_bot(errors)
     if args.command in OPS_COMMANDS:
         return _main_ops(args, console, errors)
     content = args.content
@@ -134,6 +135,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         return cmd_simulate(story, args.runs, args.seed, args.max_steps, console)
     return cmd_graph(story, args.format, args.output, console)
+
+
+def _run_bot(errors: Console) -> int:
+    """`python -m bot` and `python -m bot run`."""
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        errors.print(escape(str(error)))
+        return 2
+    from bot.serve import run  # only the bot itself needs discord.py's whole client
+
+    return run(settings)
 
 
 def _main_ops(args: argparse.Namespace, console: Console, errors: Console) -> int:

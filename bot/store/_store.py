@@ -212,6 +212,23 @@ def _check_ending(status: CampaignStatus, ended_at: datetime | None) -> None:
         raise ValueError("ended_at is required for status 'ended' and only for it")
 
 
+async def _switch_to_wal(db: aiosqlite.Connection) -> list[sqlite3.Row]:
+    """`PRAGMA journal_mode = WAL`, retried: switching a new file's journal does not wait on
+    the busy handler, so two processes creating one file at once can see 'database is
+    locked' for a moment."""
+    for attempt in range(WAL_ATTEMPTS):
+        try:
+            return list(await db.execute_fetchall("PRAGMA journal_mode = WAL"))
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == WAL_ATTEMPTS - 1:
+                raise
+            await asyncio.sleep(0.02 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+WAL_ATTEMPTS = 20
+
+
 class Store:
     """Command Deck's persistence: one SQLite file, one connection, SQL only here.
 
@@ -253,7 +270,7 @@ class Store:
         try:
             db.row_factory = sqlite3.Row
             await db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            journal = list(await db.execute_fetchall("PRAGMA journal_mode = WAL"))
+            journal = await _switch_to_wal(db)
             if str(journal[0][0]).lower() != "wal":
                 raise SchemaError(f"could not switch {path} to WAL (got {journal[0][0]})")
             await db.execute(f"PRAGMA synchronous = {mode}")  # validated above

@@ -63,7 +63,9 @@ CASES = {
     ),
     "yaml boolean where a string is needed": (
         replace("id: go", "id: on"),
-        ["s/story.yaml:20: scenes[0].choices[0].id: should be a valid string (YAML reads yes/no/on/off/true/false as a boolean: put it in quotes)"],
+        [
+            "s/story.yaml:20: scenes[0].choices[0].id: should be a valid string (YAML reads yes/no/on/off/true/false as a boolean: put it in quotes)"
+        ],
     ),
     "bad id": (
         replace("id: go", "id: Go Now"),

@@ -146,11 +146,6 @@ def test_graph_draws_every_scene_choice_and_roll(fmt: str, capsys) -> None:
         assert out.startswith('digraph "derelict" {') and out.rstrip().endswith("}")
 
 
-def test_no_command_prints_usage_and_exits_2(capsys) -> None:
-    assert main([]) == 2
-    assert "usage:" in capsys.readouterr().out
-
-
 def test_content_format_doc_shows_the_example_story_verbatim() -> None:
     doc = (ROOT / "docs" / "content-format.md").read_text(encoding="utf-8")
     example = (EXAMPLE / "story.yaml").read_text(encoding="utf-8")

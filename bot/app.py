@@ -1,0 +1,142 @@
+"""The bot: wires the store, the stories, the scheduler and the cogs together.
+
+`create_bot(settings)` returns an unstarted `AutoShardedBot`; everything async happens in
+`setup_hook` (open the store, load and check the stories, register the persistent buttons,
+sync the slash commands when they changed, reschedule every open vote), and `close` undoes it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from datetime import datetime
+
+import discord
+from discord.ext import commands
+
+from bot.campaign import CampaignService, DeadlineScheduler
+from bot.cogs.campaign import CampaignCog
+from bot.cogs.campaign._board import Board
+from bot.cogs.settings import SettingsCog
+from bot.cogs.tree import DeckTree
+from bot.config import Settings
+from bot.store import Store
+from bot.story import Story, load_stories
+from bot.ui.views import VoteButton
+
+log = logging.getLogger(__name__)
+
+#: The key under which the synced command set's fingerprint is kept.
+COMMANDS_META = "synced_commands"
+
+
+def clock() -> datetime:
+    """The bot's one clock: discord.py's aware UTC now (which SimCord moves in tests)."""
+    return discord.utils.utcnow()
+
+
+class DeckBot(commands.AutoShardedBot):
+    """Command Deck. Slash commands and buttons only: no privileged intents."""
+
+    def __init__(self, settings: Settings) -> None:
+        intents = discord.Intents.none()
+        intents.guilds = True  # channels and guild membership; not privileged
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents,
+            tree_cls=DeckTree,
+            shard_count=settings.shard_count,
+            shard_ids=settings.shard_ids,
+            help_command=None,
+            allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=True),
+        )
+        self.settings = settings
+        self.stories: dict[str, Story] = {}
+        self.scheduler = DeadlineScheduler(clock)
+        self.board = Board(self)
+        self._store: Store | None = None
+        self._campaigns: CampaignService | None = None
+
+    @property
+    def store(self) -> Store:
+        """The open store (after setup_hook)."""
+        if self._store is None:
+            raise RuntimeError("the store is not open yet")
+        return self._store
+
+    @property
+    def campaigns(self) -> CampaignService:
+        """The campaign use cases (after setup_hook)."""
+        if self._campaigns is None:
+            raise RuntimeError("the bot is not set up yet")
+        return self._campaigns
+
+    async def setup_hook(self) -> None:
+        """Open the store, load stories, register buttons and commands, resume votes."""
+        self.settings.database.parent.mkdir(parents=True, exist_ok=True)
+        self._store = await Store.open(
+            self.settings.database, synchronous=self.settings.sqlite_synchronous
+        )
+        loaded = load_stories(self.settings.content_dir)
+        for folder, problems in loaded.problems.items():
+            log.error(
+                "story %s left out: %d problem(s); first: %s", folder, len(problems), problems[0]
+            )
+        self.stories = loaded.stories
+        log.info("stories loaded: %s", ", ".join(sorted(self.stories)) or "none")
+        self._campaigns = CampaignService(self._store, self.stories, clock, self.scheduler)
+        self.scheduler.set_handler(self.board.on_vote_due)
+        self.add_dynamic_items(VoteButton)
+        await self.add_cog(CampaignCog(self))
+        await self.add_cog(SettingsCog(self))
+        await self.sync_commands()
+        self.scheduler.start()
+        report = await self._campaigns.resume_open_votes()
+        log.info(
+            "open votes rescheduled: %d (%d overdue, closing now)",
+            report.scheduled,
+            len(report.overdue),
+        )
+
+    async def handle_vote(
+        self, interaction: discord.Interaction[DeckBot], decision_id: int, choice_index: int
+    ) -> None:
+        """Where the persistent vote buttons send their clicks."""
+        await self.board.handle_vote(interaction, decision_id, choice_index)
+
+    def _command_fingerprint(self, guild: discord.abc.Snowflake | None) -> str:
+        payload = [command.to_dict(self.tree) for command in self.tree.get_commands(guild=guild)]
+        text = json.dumps(
+            {"guild": guild.id if guild else None, "commands": payload}, sort_keys=True
+        )
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    async def sync_commands(self) -> bool:
+        """Sync the slash commands only when they changed since the last sync (to the
+        development guild when one is set, where changes show at once)."""
+        guild = discord.Object(self.settings.dev_guild_id) if self.settings.dev_guild_id else None
+        if guild is not None:
+            self.tree.copy_global_to(guild=guild)
+        fingerprint = self._command_fingerprint(guild)
+        if await self.store.get_meta(COMMANDS_META) == fingerprint:
+            log.info("slash commands unchanged; not syncing")
+            return False
+        await self.tree.sync(guild=guild)
+        await self.store.set_meta(COMMANDS_META, fingerprint)
+        log.info("slash commands synced%s", f" to guild {guild.id}" if guild else "")
+        return True
+
+    async def close(self) -> None:
+        """Stop timers, disconnect, then close the store (open votes keep their deadlines)."""
+        await self.scheduler.stop()
+        await self.board.stop()
+        await super().close()
+        if self._store is not None:
+            await self._store.close()
+            self._store = None
+
+
+def create_bot(settings: Settings) -> DeckBot:
+    """An unstarted bot for these settings."""
+    return DeckBot(settings)

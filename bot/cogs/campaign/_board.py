@@ -1,0 +1,246 @@
+"""The board: keeps each campaign's messages in line with its votes.
+
+It posts scene messages, answers clicks, refreshes live tallies (at most once per interval
+per message, however many clicks arrive), writes results on closed votes and posts what
+comes next. When the bot cannot post (channel gone, permission missing), the campaign is
+paused with the reason instead of failing over and over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.campaign import CampaignInfo, Closed, CloseOutcome, Extended, OpenVote, Waiting, errors
+from bot.ui import embeds
+from bot.ui.views import closed_view, vote_view
+
+if TYPE_CHECKING:
+    from bot.app import DeckBot
+
+log = logging.getLogger(__name__)
+
+#: Waits between attempts to post when Discord answers 5xx or 429 (discord.py has already
+#: retried each request a few times by then). Then the campaign pauses and says why.
+RETRY_WAITS = (6.0, 30.0, 120.0)
+
+
+class Board:
+    """Scene messages, live tallies and what a closed vote posts."""
+
+    def __init__(self, bot: DeckBot) -> None:
+        self.bot = bot
+        self._refreshes: dict[int, asyncio.Task[None]] = {}
+
+    async def stop(self) -> None:
+        """Cancel pending tally refreshes (the tallies are in the database)."""
+        tasks = list(self._refreshes.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._refreshes.clear()
+
+    # -- channels ----------------------------------------------------------------------------
+
+    async def _channel(self, channel_id: int) -> discord.abc.Messageable | None:
+        channel = self.bot.get_channel(channel_id)
+        if channel is None:
+            try:
+                channel = await self.bot.fetch_channel(channel_id)
+            except (discord.NotFound, discord.Forbidden):
+                return None
+        return channel if isinstance(channel, discord.abc.Messageable) else None
+
+    async def _pause(self, campaign: CampaignInfo, reason: str) -> None:
+        await self.bot.campaigns.pause_campaign(campaign.id, reason)
+
+    async def send(self, campaign: CampaignInfo, **kwargs: Any) -> discord.Message | None:
+        """Post in the campaign's channel, retrying while Discord fails (5xx, 429) with a
+        growing wait; pause the campaign, saying why, when posting is impossible or keeps
+        failing. The votes are already committed: nothing is decided twice."""
+        channel = await self._channel(campaign.channel_id)
+        if channel is None:
+            await self._pause(campaign, "its channel is gone or the bot can no longer see it.")
+            return None
+        for attempt, wait in enumerate((*RETRY_WAITS, None), start=1):
+            try:
+                return await channel.send(**kwargs)
+            except discord.Forbidden:
+                await self._pause(
+                    campaign,
+                    "the bot cannot post in its channel (it needs View Channel, Send Messages"
+                    " and Embed Links).",
+                )
+                return None
+            except discord.NotFound:
+                await self._pause(campaign, "its channel is gone.")
+                return None
+            except discord.HTTPException as exc:
+                retryable = exc.status >= 500 or exc.status == 429
+                log.warning(
+                    "campaign %s: posting failed (attempt %d): %s", campaign.id, attempt, exc
+                )
+                if not retryable or wait is None:
+                    await self._pause(
+                        campaign,
+                        f"Discord kept refusing its next message (HTTP {exc.status}).",
+                    )
+                    return None
+                await asyncio.sleep(wait)
+        return None
+
+    # -- posting -----------------------------------------------------------------------------
+
+    async def post_vote(self, campaign: CampaignInfo, vote: OpenVote) -> discord.Message | None:
+        """Post a vote's scene message with its buttons, and remember the message."""
+        message = await self.send(
+            campaign,
+            embed=embeds.scene_embed(vote, campaign.story_title),
+            view=vote_view(vote),
+        )
+        if message is not None:
+            await self.bot.campaigns.set_message(vote.decision_id, message.id)
+        return message
+
+    async def render_close(self, outcome: CloseOutcome) -> None:
+        """Show how a vote ended and post what comes next."""
+        if isinstance(outcome, Extended):
+            await self.send(outcome.campaign, content=embeds.extended_text(outcome))
+            await self.refresh_now(
+                outcome.decision_id, outcome.campaign.channel_id, outcome.message_id
+            )
+            return
+        if isinstance(outcome, Waiting):
+            await self.send(outcome.campaign, content=embeds.waiting_text(outcome))
+            await self.refresh_now(
+                outcome.decision_id, outcome.campaign.channel_id, outcome.message_id
+            )
+            return
+        await self._show_closed(outcome)
+        if outcome.next_vote is not None:
+            await self.post_vote(outcome.campaign, outcome.next_vote)
+        elif outcome.epilogue is not None:
+            await self.send(
+                outcome.campaign, embed=embeds.epilogue_embed(outcome.epilogue, outcome.campaign)
+            )
+        notice = embeds.closed_notice(outcome)
+        if notice:
+            await self.send(outcome.campaign, content=notice)
+
+    async def _message(self, channel_id: int, message_id: int | None) -> discord.Message | None:
+        if message_id is None:
+            return None
+        channel = await self._channel(channel_id)
+        if channel is None or not hasattr(channel, "fetch_message"):
+            return None
+        try:
+            return await channel.fetch_message(message_id)
+        except discord.HTTPException:
+            return None
+
+    async def _show_closed(self, closed: Closed) -> None:
+        result = closed.result
+        task = self._refreshes.pop(result.decision_id, None)
+        if task is not None:
+            task.cancel()
+        message = await self._message(closed.campaign.channel_id, result.message_id)
+        if message is None or not message.embeds:
+            return
+        chosen = (
+            list(result.labels).index(result.outcome) if result.outcome in result.labels else None
+        )
+        try:
+            await message.edit(
+                embed=embeds.closed_scene_embed(message.embeds[0], result),
+                view=closed_view(message, chosen),
+            )
+        except discord.HTTPException as exc:
+            log.warning(
+                "campaign %s: could not mark vote %s closed: %s",
+                closed.campaign.id,
+                result.seq,
+                exc,
+            )
+
+    async def close_buttons(self, channel_id: int, message_id: int | None) -> None:
+        """Disable a vote's buttons (the campaign ended)."""
+        message = await self._message(channel_id, message_id)
+        if message is None:
+            return
+        try:
+            await message.edit(view=closed_view(message, None))
+        except discord.HTTPException as exc:
+            log.warning("could not disable the buttons of message %s: %s", message_id, exc)
+
+    # -- votes -------------------------------------------------------------------------------
+
+    async def handle_vote(
+        self, interaction: discord.Interaction[DeckBot], decision_id: int, choice_index: int
+    ) -> None:
+        """A click: record the ballot (committed), then answer privately."""
+        if interaction.guild_id is None:
+            await interaction.response.send_message("Votes happen in a server.", ephemeral=True)
+            return
+        roles = [role.id for role in getattr(interaction.user, "roles", [])]
+        try:
+            cast = await self.bot.campaigns.cast(
+                guild_id=interaction.guild_id,
+                decision_id=decision_id,
+                choice_index=choice_index,
+                member_id=interaction.user.id,
+                role_ids=roles,
+            )
+        except errors.CampaignError as exc:
+            with contextlib.suppress(discord.HTTPException):
+                await interaction.response.send_message(exc.message, ephemeral=True)
+            return
+        try:
+            await interaction.response.send_message(embeds.ballot_reply(cast), ephemeral=True)
+        except discord.HTTPException as exc:
+            # The ballot is committed; a replayed or expired interaction only loses its reply.
+            log.warning("vote %s: could not answer the click: %s", decision_id, exc)
+        if not cast.blind and interaction.message is not None and interaction.channel_id:
+            self.tally_changed(decision_id, interaction.channel_id, interaction.message.id)
+
+    def tally_changed(self, decision_id: int, channel_id: int, message_id: int) -> None:
+        """Schedule one refresh of the message; clicks before it happens add nothing."""
+        if decision_id in self._refreshes:
+            return
+        task = asyncio.get_running_loop().create_task(
+            self._refresh_later(decision_id, channel_id, message_id), name=f"tally-{decision_id}"
+        )
+        self._refreshes[decision_id] = task
+
+    async def _refresh_later(self, decision_id: int, channel_id: int, message_id: int) -> None:
+        try:
+            await asyncio.sleep(self.bot.settings.tally_refresh_seconds)
+        finally:
+            self._refreshes.pop(decision_id, None)
+        await self.refresh_now(decision_id, channel_id, message_id)
+
+    async def refresh_now(self, decision_id: int, channel_id: int, message_id: int | None) -> None:
+        """Redraw an open vote's message from the database (tally, clock, state)."""
+        current = await self.bot.campaigns.vote(decision_id)
+        if current is None or message_id is None:
+            return
+        campaign, vote = current
+        channel = await self._channel(channel_id)
+        if channel is None or not hasattr(channel, "get_partial_message"):
+            return
+        message = channel.get_partial_message(message_id)
+        try:
+            await message.edit(embed=embeds.scene_embed(vote, campaign.story_title))
+        except discord.NotFound:
+            await self._pause(campaign, "its vote message was deleted.")
+        except discord.HTTPException as exc:
+            log.warning("campaign %s: tally refresh failed: %s", campaign.id, exc)
+
+    async def on_vote_due(self, decision_id: int) -> None:
+        """The scheduler's call: close the vote and show the outcome."""
+        outcome = await self.bot.campaigns.close_due(decision_id)
+        if outcome is not None:
+            await self.render_close(outcome)

@@ -1,0 +1,76 @@
+"""Running the bot for real: logging, the token, and a clean stop on SIGTERM or Ctrl-C.
+
+A stop closes the bot (timers cancelled, the gateway closed) and then the store, after any
+ballot in flight has committed; open votes keep their deadlines for the next start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+import discord
+
+from bot.app import create_bot
+from bot.config import Settings
+
+log = logging.getLogger(__name__)
+
+NO_TOKEN = """\
+DISCORD_TOKEN is not set, so the bot cannot log in to Discord.
+
+Get a token: https://discord.com/developers/applications -> New Application -> Bot ->
+Reset Token. Put it in the environment or in a .env file beside the project:
+
+    DISCORD_TOKEN=your-token-here
+
+To try a story without Discord, play it in the terminal:
+
+    python -m bot play claim-jumpers
+"""
+
+
+def configure_logging(level: str) -> None:
+    """One line per record on stderr; discord.py's own loggers at the same level."""
+    discord.utils.setup_logging(level=getattr(logging, level), root=True)
+
+
+async def serve(settings: Settings, token: str) -> None:
+    """Run until Discord disconnects for good or a stop signal arrives."""
+    bot = create_bot(settings)
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError):  # not on every platform
+            loop.add_signal_handler(sig, stopping.set)
+    async with bot:
+        runner = asyncio.create_task(bot.start(token), name="discord")
+        stopper = asyncio.create_task(stopping.wait(), name="stop-signal")
+        done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        if stopper in done:
+            log.info("stop signal received; closing")
+        await bot.close()
+        for task in (runner, stopper):
+            task.cancel()
+        await asyncio.gather(runner, stopper, return_exceptions=True)
+        if runner in done and runner.exception() is not None:
+            raise runner.exception()  # type: ignore[misc]
+
+
+def run(settings: Settings) -> int:
+    """`python -m bot run`: exit 2 without a token, else serve until stopped."""
+    if settings.discord_token is None:
+        print(NO_TOKEN)
+        return 2
+    configure_logging(settings.log_level)
+    try:
+        asyncio.run(serve(settings, settings.require_token()))
+    except discord.LoginFailure:
+        log.error("Discord refused the token (DISCORD_TOKEN): check it in the developer portal")
+        return 1
+    except discord.PrivilegedIntentsRequired:
+        log.error("Discord asked for privileged intents; Command Deck needs none")
+        return 1
+    return 0

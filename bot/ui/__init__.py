@@ -1,0 +1,1 @@
+"""What members see: embeds, buttons and private replies, rendered from plain results."""

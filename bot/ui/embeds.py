@@ -1,0 +1,296 @@
+"""Embeds and replies rendered from the campaign layer's results.
+
+Every function here is pure: plain data in, a `discord.Embed` or a string out. Each embed is
+kept inside Discord's limits (field values 1,024, total 6,000), trimming the least important
+text first, never the scene itself (the story checker already holds it to 4,096).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+
+import discord
+
+from bot.campaign import (
+    BallotCast,
+    CampaignInfo,
+    Closed,
+    Epilogue,
+    Extended,
+    OpenVote,
+    Recap,
+    Status,
+    VoteResult,
+    Waiting,
+)
+from bot.store import CampaignStatus, CloseHow, GuildSettings
+from bot.story import SceneView
+
+FIELD_LIMIT = 1024
+TOTAL_LIMIT = 6000
+NEUTRAL = discord.Colour(0x5865F2)
+
+HOW_WORDS = {
+    CloseHow.TIMER: "the vote closed on time",
+    CloseHow.SKIP: "a moderator closed the vote early",
+    CloseHow.DECIDE: "a moderator decided",
+    CloseHow.TIE: "a tie, settled by the server's tie rule",
+    CloseHow.NO_QUORUM: "too few votes: the first choice was taken",
+    CloseHow.NO_DECISION: "no decision: the crew hesitated",
+    CloseHow.ENDED: "the campaign was ended",
+}
+STATUS_WORDS = {
+    CampaignStatus.RUNNING: "running",
+    CampaignStatus.PAUSED: "paused",
+    CampaignStatus.WAITING: "waiting for a moderator",
+    CampaignStatus.ENDED: "ended",
+}
+
+
+def clip(text: str, limit: int) -> str:
+    """Text cut to `limit` characters, marked when cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def colour_of(scene: SceneView) -> discord.Colour:
+    """The speaking crew member's colour, or the neutral one."""
+    if scene.speaker is None:
+        return NEUTRAL
+    return discord.Colour(int(scene.speaker.colour.lstrip("#"), 16))
+
+
+def status_line(scene: SceneView) -> str:
+    """The ship's compact state: `Exotic matter 30kg · Hull 100%`."""
+    return " · ".join(str(item) for item in scene.status)
+
+
+def tally_lines(tally: Mapping[str, int], labels: Mapping[str, str], order: Sequence[str]) -> str:
+    """One line per choice with its votes, most important first when space runs out."""
+    total = sum(tally.values())
+    lines = []
+    for choice in order:
+        count = tally.get(choice, 0)
+        bar = "█" * round(8 * count / total) if total else ""
+        lines.append(f"`{count:>3}` {bar} {labels.get(choice, choice)}")
+    return clip("\n".join(lines) or "no choices", FIELD_LIMIT)
+
+
+def fit(embed: discord.Embed) -> discord.Embed:
+    """Drop trailing fields until the embed is within Discord's 6,000 characters."""
+    while len(embed) > TOTAL_LIMIT and embed.fields:
+        embed.remove_field(len(embed.fields) - 1)
+    return embed
+
+
+def _clock_text(deadline: datetime | None, remaining: timedelta | None, waiting: bool) -> str:
+    if waiting:
+        return "Tied: waiting for a moderator's /campaign decide"
+    if deadline is not None:
+        return f"Closes {discord.utils.format_dt(deadline, 'R')}"
+    if remaining is not None:
+        return f"Paused with {format_span(remaining)} left"
+    return "Closed"
+
+
+def format_span(span: timedelta) -> str:
+    """`1 h 5 min`, `2 min 30 s`, `45 s`."""
+    seconds = max(0, round(span.total_seconds()))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{hours} h" if hours else "", f"{minutes} min" if minutes else ""]
+    parts.append(f"{secs} s" if secs or not (hours or minutes) else "")
+    return " ".join(p for p in parts if p)
+
+
+def scene_embed(vote: OpenVote, story_title: str) -> discord.Embed:
+    """The scene message of an open vote."""
+    scene = vote.scene
+    embed = discord.Embed(title=scene.title, description=scene.text, colour=colour_of(scene))
+    if scene.speaker is not None:
+        embed.set_author(name=clip(f"{scene.speaker.name}, {scene.speaker.role}", 256))
+    if scene.status:
+        embed.add_field(name="Ship", value=clip(status_line(scene), FIELD_LIMIT), inline=False)
+    embed.add_field(
+        name="Vote",
+        value=_clock_text(vote.deadline, vote.remaining, vote.waiting_for_moderator),
+        inline=False,
+    )
+    labels = {choice.id: choice.label for choice in vote.choices}
+    order = [choice.id for choice in vote.choices]
+    if vote.tally is not None:
+        embed.add_field(name="Tally", value=tally_lines(vote.tally, labels, order), inline=False)
+    else:
+        embed.add_field(name="Tally", value="Hidden until the vote closes.", inline=False)
+    embed.set_footer(text=clip(f"{story_title} · decision {vote.seq}", 2048))
+    return fit(embed)
+
+
+def result_text(result: VoteResult) -> str:
+    """How a vote ended, in one or two lines."""
+    how = HOW_WORDS.get(result.how, result.how.value)
+    if result.outcome_label is not None:
+        text = f"**{result.outcome_label}** ({how}; {result.turnout} vote"
+        text += "s)" if result.turnout != 1 else ")"
+    else:
+        text = f"{how.capitalize()} ({result.turnout} votes)."
+    if result.turn is not None and result.turn.roll is not None:
+        roll = result.turn.roll
+        verdict = "it worked" if roll.success else "it failed"
+        text += f"\nChance {round(roll.odds * 100)}%: {verdict}."
+    if result.turn is not None and result.turn.result:
+        text += f"\n*{result.turn.result}*"
+    return clip(text, FIELD_LIMIT)
+
+
+def closed_scene_embed(original: discord.Embed, result: VoteResult) -> discord.Embed:
+    """The scene message once its vote closed: final counts and how it was decided."""
+    embed = original.copy()
+    embed.clear_fields()
+    for field in original.fields:
+        if field.name == "Ship":
+            embed.add_field(name=field.name, value=field.value or "-", inline=False)
+    embed.add_field(name="Decided", value=result_text(result), inline=False)
+    order = list(result.labels)
+    embed.add_field(
+        name="Final tally", value=tally_lines(result.tally, result.labels, order), inline=False
+    )
+    return fit(embed)
+
+
+def epilogue_embed(epilogue: Epilogue, campaign: CampaignInfo) -> discord.Embed:
+    """The ending, with the campaign's summary."""
+    scene = epilogue.scene
+    embed = discord.Embed(title=scene.title, description=scene.text, colour=colour_of(scene))
+    embed.set_author(name=clip(f"{campaign.story_title}: the end", 256))
+    if scene.status:
+        embed.add_field(name="Ship", value=clip(status_line(scene), FIELD_LIMIT), inline=False)
+    turnout = ", ".join(str(n) for n in epilogue.turnouts) or "none"
+    summary = (
+        f"{epilogue.decisions} decisions, {epilogue.ballots} votes in all.\n"
+        f"Turnout per decision: {turnout}.\n"
+        f"One of {epilogue.endings_total} endings this story has."
+    )
+    embed.add_field(name="Campaign", value=clip(summary, FIELD_LIMIT), inline=False)
+    embed.set_footer(text=f"Campaign #{campaign.id}")
+    return fit(embed)
+
+
+def ballot_reply(cast: BallotCast) -> str:
+    """The private answer to a click."""
+    until = (
+        f" You can change it until {discord.utils.format_dt(cast.deadline, 'T')}"
+        f" ({discord.utils.format_dt(cast.deadline, 'R')})."
+        if cast.deadline is not None
+        else ""
+    )
+    if cast.changed_from is not None:
+        return (
+            f"You changed your vote from **{cast.changed_from}** to **{cast.choice_label}**.{until}"
+        )
+    return f"You voted **{cast.choice_label}**.{until}"
+
+
+def extended_text(extended: Extended) -> str:
+    """Said in the channel when a vote is extended for want of votes."""
+    return (
+        f"Only {extended.turnout} vote(s) so far; this server needs {extended.quorum}. "
+        f"The vote stays open until {discord.utils.format_dt(extended.deadline, 'R')}."
+    )
+
+
+def waiting_text(waiting: Waiting) -> str:
+    """Said in the channel when a tie waits for a moderator."""
+    names = " and ".join(f"**{waiting.labels.get(c, c)}**" for c in waiting.leaders)
+    return f"The vote tied between {names}. A moderator settles it with `/campaign decide`."
+
+
+def status_embed(status: Status) -> discord.Embed:
+    """/campaign status: the scene, the ship and the open vote."""
+    scene = status.scene
+    campaign = status.campaign
+    embed = discord.Embed(
+        title=f"{campaign.story_title}: {scene.title}",
+        description=clip(scene.text, 1500),
+        colour=colour_of(scene),
+    )
+    state = STATUS_WORDS[campaign.status]
+    if campaign.status_reason and campaign.status is not CampaignStatus.RUNNING:
+        state += f": {campaign.status_reason}"
+    embed.add_field(name="Campaign", value=clip(state, FIELD_LIMIT), inline=False)
+    if scene.status:
+        embed.add_field(name="Ship", value=clip(status_line(scene), FIELD_LIMIT), inline=False)
+    vote = status.vote
+    if vote is not None:
+        embed.add_field(
+            name=f"Vote {vote.seq}",
+            value=_clock_text(vote.deadline, vote.remaining, vote.waiting_for_moderator),
+            inline=False,
+        )
+        labels = {c.id: c.label for c in vote.choices}
+        value = (
+            tally_lines(vote.tally, labels, list(labels))
+            if vote.tally is not None
+            else "Hidden until the vote closes."
+        )
+        embed.add_field(name="Tally", value=value, inline=False)
+    embed.set_footer(text=f"{status.decisions_taken} decisions so far")
+    return fit(embed)
+
+
+def recap_embed(recap: Recap) -> discord.Embed:
+    """/campaign recap: each decision, its votes and what happened."""
+    lines = []
+    for number, entry in enumerate(recap.entries, start=1):
+        votes = sum(entry.tally.values())
+        what = entry.choice_label or "no decision"
+        roll = (
+            ""
+            if entry.roll is None
+            else (" (the gamble paid off)" if entry.roll else " (the gamble failed)")
+        )
+        lines.append(f"**{number}. {entry.scene_title}**: {what}, {votes} vote(s){roll}")
+    where = "Ended at" if recap.ended else "Now at"
+    lines.append(f"{where}: **{recap.current_title}**")
+    text = "\n".join(lines)
+    if len(text) > 4000:
+        text = "…\n" + text[-3990:]
+    return discord.Embed(
+        title=f"{recap.campaign.story_title}: the story so far", description=text, colour=NEUTRAL
+    )
+
+
+def campaigns_embed(campaigns: Sequence[CampaignInfo]) -> discord.Embed:
+    """/campaign list: this server's campaigns."""
+    lines = [
+        f"<#{c.channel_id}> · **{c.story_title}** · {STATUS_WORDS[c.status]} · started "
+        f"{discord.utils.format_dt(c.started_at, 'd')}"
+        for c in campaigns[:40]
+    ]
+    text = "\n".join(lines) if lines else "No campaigns yet. Start one with `/campaign start`."
+    return discord.Embed(title="Campaigns", description=clip(text, 4000), colour=NEUTRAL)
+
+
+def settings_embed(settings: GuildSettings) -> discord.Embed:
+    """/settings show: the server's voting rules."""
+    embed = discord.Embed(title="Voting rules", colour=NEUTRAL)
+    embed.add_field(name="vote_seconds", value=f"{settings.vote_seconds} s")
+    embed.add_field(name="tie_break", value=settings.tie_break.value)
+    embed.add_field(name="quorum", value=str(settings.quorum))
+    embed.add_field(name="blind", value="yes" if settings.blind else "no")
+    voter = f"<@&{settings.voter_role_id}>" if settings.voter_role_id else "everyone"
+    moderator = (
+        f"<@&{settings.moderator_role_id}>" if settings.moderator_role_id else "Manage Server only"
+    )
+    embed.add_field(name="voter_role", value=voter)
+    embed.add_field(name="moderator_role", value=moderator)
+    return embed
+
+
+def closed_notice(closed: Closed) -> str | None:
+    """A line for the channel when the story could not go on."""
+    if closed.paused_reason:
+        return (
+            f"The campaign is paused: {closed.paused_reason} A moderator can /campaign resume it."
+        )
+    return None

@@ -1,0 +1,104 @@
+"""The vote buttons: persistent `DynamicItem`s whose custom id carries only ids.
+
+`deck:vote:<decision id>:<choice index>` survives restarts; every click is checked against
+the store by the campaign layer, so a stale or forged id is refused politely.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import discord
+
+from bot.campaign import OpenVote
+
+VOTE_TEMPLATE = r"deck:vote:(?P<decision>[0-9]{1,19}):(?P<choice>[0-9]{1,2})"
+VOTE_PATTERN = re.compile(VOTE_TEMPLATE)
+
+VoteHandler = Callable[[discord.Interaction[Any], int, int], Awaitable[None]]
+
+
+def vote_custom_id(decision_id: int, choice_index: int) -> str:
+    """The custom id of one vote button."""
+    return f"deck:vote:{decision_id}:{choice_index}"
+
+
+class VoteButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=VOTE_TEMPLATE):
+    """One choice of one vote. The click goes to the bot's `handle_vote`."""
+
+    def __init__(
+        self,
+        decision_id: int,
+        choice_index: int,
+        *,
+        label: str = "Vote",
+        disabled: bool = False,
+        chosen: bool = False,
+    ) -> None:
+        style = discord.ButtonStyle.success if chosen else discord.ButtonStyle.primary
+        super().__init__(
+            discord.ui.Button(
+                label=label,
+                style=style if not disabled or chosen else discord.ButtonStyle.secondary,
+                custom_id=vote_custom_id(decision_id, choice_index),
+                disabled=disabled,
+            )
+        )
+        self.decision_id = decision_id
+        self.choice_index = choice_index
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+    ) -> VoteButton:
+        """Rebuild the button from its custom id (the ids are checked when it is used)."""
+        return cls(int(match["decision"]), int(match["choice"]))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        """Hand the click to the campaign cog (registered on the bot)."""
+        await interaction.client.handle_vote(interaction, self.decision_id, self.choice_index)
+
+
+def vote_view(
+    vote: OpenVote, *, disabled: bool = False, chosen: str | None = None
+) -> discord.ui.View:
+    """The buttons of a vote, one per offered choice, in the story's order."""
+    view = discord.ui.View(timeout=None)
+    for index, choice in enumerate(vote.choices):
+        view.add_item(
+            VoteButton(
+                vote.decision_id,
+                index,
+                label=choice.label,
+                disabled=disabled,
+                chosen=chosen == choice.id,
+            )
+        )
+    return view
+
+
+def closed_view(message: discord.Message, chosen_index: int | None) -> discord.ui.View:
+    """The message's buttons, disabled, the winner highlighted."""
+    view = discord.ui.View(timeout=None)
+    for row in message.components:
+        for component in getattr(row, "children", [row]):
+            custom_id = getattr(component, "custom_id", None)
+            match = VOTE_PATTERN.fullmatch(custom_id or "")
+            if match is None:
+                continue
+            index = int(match["choice"])
+            view.add_item(
+                VoteButton(
+                    int(match["decision"]),
+                    index,
+                    label=getattr(component, "label", None) or "Vote",
+                    disabled=True,
+                    chosen=index == chosen_index,
+                )
+            )
+    return view
