@@ -770,6 +770,70 @@ class Store:
 
     # --- audit -------------------------------------------------------------------------------
 
+    async def unposted_votes(self) -> list[int]:
+        """Open votes of running campaigns whose scene message was never posted (a crash or
+        an outage between the close that opened them and the post), oldest first."""
+        rows = await self._fetchall(
+            "SELECT d.id FROM decisions AS d CROSS JOIN campaigns AS c ON c.id = d.campaign_id "
+            "WHERE d.closed_at IS NULL AND d.message_id IS NULL AND c.status = 'running' "
+            "ORDER BY d.id",
+            {},
+        )
+        return [int(r["id"]) for r in rows]
+
+    async def ended_scenes(self, guild_id: int, story_id: str) -> set[str]:
+        """Where the guild's ended campaigns of a story stopped (their endings, for
+        "endings discovered in this server")."""
+        rows = await self._fetchall(
+            "SELECT DISTINCT json_extract(state_json, '$.scene') AS scene FROM campaigns "
+            "WHERE guild_id = :g AND story_id = :s AND status = 'ended'",
+            {"g": guild_id, "s": story_id},
+        )
+        return {str(r["scene"]) for r in rows if r["scene"] is not None}
+
+    async def guild_departed(self, guild_id: int, at: datetime) -> None:
+        """The bot was removed from a guild: start its data's grace period."""
+        async with self._write() as db:
+            await db.execute(
+                "INSERT INTO guild_departures (guild_id, departed_at) VALUES (:g, :at) "
+                "ON CONFLICT (guild_id) DO NOTHING",
+                {"g": guild_id, "at": to_us(at)},
+            )
+
+    async def guild_returned(self, guild_id: int) -> bool:
+        """The bot is back in a guild within the grace period: keep its data."""
+        async with self._write() as db:
+            cursor = await db.execute(
+                "DELETE FROM guild_departures WHERE guild_id = :g", {"g": guild_id}
+            )
+            return cursor.rowcount == 1
+
+    async def purge_departed(self, before: datetime) -> list[int]:
+        """Delete every trace of guilds that left before `before`; returns their ids."""
+        async with self._write() as db:
+            rows = await db.execute_fetchall(
+                "SELECT guild_id FROM guild_departures WHERE departed_at < :b",
+                {"b": to_us(before)},
+            )
+            gone = [int(r["guild_id"]) for r in rows]
+            for guild_id in gone:
+                params = {"g": guild_id}
+                await db.execute(
+                    "DELETE FROM ballots WHERE decision_id IN (SELECT d.id FROM decisions AS d "
+                    "JOIN campaigns AS c ON c.id = d.campaign_id WHERE c.guild_id = :g)",
+                    params,
+                )
+                await db.execute(
+                    "DELETE FROM decisions WHERE campaign_id IN "
+                    "(SELECT id FROM campaigns WHERE guild_id = :g)",
+                    params,
+                )
+                await db.execute("DELETE FROM audit_log WHERE guild_id = :g", params)
+                await db.execute("DELETE FROM campaigns WHERE guild_id = :g", params)
+                await db.execute("DELETE FROM guild_settings WHERE guild_id = :g", params)
+                await db.execute("DELETE FROM guild_departures WHERE guild_id = :g", params)
+            return gone
+
     async def get_meta(self, key: str) -> str | None:
         """A fact the bot keeps about itself (e.g. the synced commands' fingerprint)."""
         row = await self._fetchone("SELECT value FROM app_meta WHERE key = :key", {"key": key})

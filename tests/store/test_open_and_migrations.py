@@ -171,6 +171,18 @@ async def _check_v3(store: Store) -> None:
     assert await store.get_meta("missing") is None
 
 
+async def _seed_v4(db: aiosqlite.Connection) -> None:
+    await db.execute(
+        "INSERT INTO guild_departures (guild_id, departed_at) VALUES (?, ?)",
+        (GUILD, to_us(at(500))),
+    )
+
+
+async def _check_v4(store: Store) -> None:
+    assert await store.guild_returned(GUILD)
+    assert not await store.guild_returned(GUILD)
+
+
 Step = Callable[[aiosqlite.Connection], Awaitable[None]]
 Check = Callable[[Store], Awaitable[None]]
 # The data each version introduced, and how to find it after upgrading. A new migration
@@ -179,6 +191,7 @@ SEEDS: dict[int, tuple[Step, Check]] = {
     1: (_seed_v1, _check_v1),
     2: (_seed_v2, _check_v2),
     3: (_seed_v3, _check_v3),
+    4: (_seed_v4, _check_v4),
 }
 
 
