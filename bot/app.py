@@ -7,15 +7,16 @@ sync the slash commands when they changed, reschedule every open vote), and `clo
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import discord
 from discord.ext import commands
 
-from bot.campaign import CampaignService, DeadlineScheduler
+from bot.campaign import CampaignService, DeadlineScheduler, Housekeeping
 from bot.cogs.campaign import CampaignCog
 from bot.cogs.campaign._board import Board
 from bot.cogs.settings import SettingsCog
@@ -27,6 +28,8 @@ from bot.ui.views import VoteButton
 
 log = logging.getLogger(__name__)
 
+#: How often the data of servers that removed the bot is checked against the grace period.
+PURGE_EVERY = timedelta(hours=6)
 #: The key under which the synced command set's fingerprint is kept.
 COMMANDS_META = "synced_commands"
 
@@ -57,6 +60,9 @@ class DeckBot(commands.AutoShardedBot):
         self.board = Board(self)
         self._store: Store | None = None
         self._campaigns: CampaignService | None = None
+        self._housekeeping: Housekeeping | None = None
+        self._purge_task: asyncio.Task[None] | None = None
+        self._posted_unposted = False
 
     @property
     def store(self) -> Store:
@@ -72,6 +78,13 @@ class DeckBot(commands.AutoShardedBot):
             raise RuntimeError("the bot is not set up yet")
         return self._campaigns
 
+    @property
+    def housekeeping(self) -> Housekeeping:
+        """Start-up repairs and guild departures (after setup_hook)."""
+        if self._housekeeping is None:
+            raise RuntimeError("the bot is not set up yet")
+        return self._housekeeping
+
     async def setup_hook(self) -> None:
         """Open the store, load stories, register buttons and commands, resume votes."""
         self.settings.database.parent.mkdir(parents=True, exist_ok=True)
@@ -86,6 +99,7 @@ class DeckBot(commands.AutoShardedBot):
         self.stories = loaded.stories
         log.info("stories loaded: %s", ", ".join(sorted(self.stories)) or "none")
         self._campaigns = CampaignService(self._store, self.stories, clock, self.scheduler)
+        self._housekeeping = Housekeeping(self._store, self.stories, clock, self._campaigns)
         self.scheduler.set_handler(self.board.on_vote_due)
         self.add_dynamic_items(VoteButton)
         await self.add_cog(CampaignCog(self))
@@ -98,6 +112,34 @@ class DeckBot(commands.AutoShardedBot):
             report.scheduled,
             len(report.overdue),
         )
+        self._purge_task = asyncio.get_running_loop().create_task(
+            self._purge_departed_guilds(), name="purge-departed-guilds"
+        )
+
+    async def on_ready(self) -> None:
+        """Once connected: post the votes whose scene message never went out (a crash or
+        an outage between a close and its post), so nobody waits on a vote they can't see."""
+        if self._posted_unposted:
+            return
+        self._posted_unposted = True
+        for campaign, vote in await self.housekeeping.unposted_votes():
+            log.info("campaign %s: posting vote %s that was never posted", campaign.id, vote.seq)
+            await self.board.post_vote(campaign, vote)
+
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        """Removed from a server: keep its data for the grace period."""
+        await self.housekeeping.guild_left(guild.id)
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        """Added (back) to a server: its data, if still kept, is no longer to be deleted."""
+        await self.housekeeping.guild_joined(guild.id)
+
+    async def _purge_departed_guilds(self) -> None:
+        """Daily: delete the data of servers that removed the bot longer ago than allowed."""
+        grace = timedelta(days=self.settings.guild_data_days)
+        while True:
+            await self.housekeeping.purge(grace)
+            await asyncio.sleep(PURGE_EVERY.total_seconds())
 
     async def handle_vote(
         self, interaction: discord.Interaction[DeckBot], decision_id: int, choice_index: int
@@ -129,6 +171,9 @@ class DeckBot(commands.AutoShardedBot):
 
     async def close(self) -> None:
         """Stop timers, disconnect, then close the store (open votes keep their deadlines)."""
+        if self._purge_task is not None:
+            self._purge_task.cancel()
+            await asyncio.gather(self._purge_task, return_exceptions=True)
         await self.scheduler.stop()
         await self.board.stop()
         await super().close()

@@ -3,6 +3,7 @@ deadline scheduler. Knows no Discord types; returns plain data for the adapters 
 
 from . import errors
 from .clock import Clock, ManualClock
+from .housekeeping import Housekeeping
 from .results import (
     BallotCast,
     CampaignInfo,
@@ -37,6 +38,7 @@ __all__ = [
     "EndedCampaign",
     "Epilogue",
     "Extended",
+    "Housekeeping",
     "ManualClock",
     "OpenVote",
     "Recap",

@@ -76,6 +76,8 @@ class Epilogue:
     decisions: int
     ballots: int
     turnouts: tuple[int, ...]
+    #: Per decision, the winner's lead over the runner-up (None when under two votes).
+    margins: tuple[int | None, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -224,6 +224,7 @@ class CampaignService:
             decisions=len(state.path),
             ballots=sum(turnouts),
             turnouts=turnouts,
+            margins=tuple(_margin(step.get("counts", {})) for step in state.path),
         )
 
     # -- start ------------------------------------------------------------------------------
@@ -765,3 +766,11 @@ class CampaignService:
             self.scheduler.load(deadlines)
         overdue = [d.decision_id for d in deadlines if d.deadline <= now]
         return ResumeReport(len(deadlines), overdue)
+
+
+def _margin(counts: Mapping[str, int]) -> int | None:
+    """The winner's lead over the runner-up, when at least two ballots were cast."""
+    if sum(counts.values()) < 2:
+        return None
+    ranked = [*sorted(counts.values(), reverse=True), 0]
+    return ranked[0] - ranked[1]

@@ -100,9 +100,61 @@ def _dot_text(text: str) -> str:
     return json.dumps(text)  # a JSON string is a valid DOT quoted string
 
 
-def to_dot(story: Story, *, bold: frozenset[tuple[str, str]] = frozenset()) -> str:
-    """A Graphviz digraph of the story; `bold` edges (source, target) are drawn heavy."""
+@dataclass(frozen=True)
+class Journey:
+    """A campaign's way through the story, for its map: the places it has seen, and the
+    steps it took as (scene, choice id or None for no decision, where it led)."""
+
+    seen: frozenset[str]
+    steps: tuple[tuple[str, str | None, str], ...]
+
+    def bold_edges(self, story: Story) -> frozenset[tuple[str, str, str]]:
+        """The graph edges (source, target, label) the journey went along, through the roll
+        nodes where it rolled."""
+        edges: set[tuple[str, str, str]] = set()
+        for scene_id, choice_id, target in self.steps:
+            scene = story.scenes.get(scene_id)
+            if scene is None:
+                continue
+            if choice_id is None:
+                outcome, label = scene.no_decision, "no decision"
+            else:
+                choice = scene.by_id.get(choice_id)
+                outcome, label = (choice.outcome, choice.label) if choice else (None, "")
+            if outcome is None:
+                continue
+            roll = outcome.source.roll
+            if roll is None:
+                edges.add((scene_id, target, label))
+            else:
+                roll_id = f"{scene_id}--{label}--roll"
+                result = "success" if target == roll.success else "failure"
+                edges.update({(scene_id, roll_id, label), (roll_id, target, result)})
+        return frozenset(edges)
+
+
+def to_dot(
+    story: Story,
+    *,
+    bold: frozenset[tuple[str, str, str]] = frozenset(),
+    journey: Journey | None = None,
+    reveal: bool = True,
+) -> str:
+    """A Graphviz digraph of the story; `bold` edges (source, target, label) are drawn heavy.
+
+    With a `journey`, its path is drawn bold and the places it has not seen are dimmed;
+    without `reveal`, unseen places and the choices out of them show no text (no spoilers).
+    """
     nodes, edges = story_graph(story)
+    if journey is not None:
+        bold = bold | journey.bold_edges(story)
+    hidden = frozenset()
+    if journey is not None:
+        hidden = frozenset(
+            n.id for n in nodes if n.kind != "roll" and n.id not in journey.seen
+        ) | frozenset(
+            n.id for n in nodes if n.kind == "roll" and n.id.split("--", 1)[0] not in journey.seen
+        )
     lines = [
         f"digraph {_dot_text(story.id)} {{",
         "    rankdir=TB;",
@@ -115,10 +167,20 @@ def to_dot(story: Story, *, bold: frozenset[tuple[str, str]] = frozenset()) -> s
         "ending": 'shape=doubleoctagon, style=filled, fillcolor="#b7e4c7"',
         "roll": 'shape=diamond, style=filled, fillcolor="#f4a261"',
     }
+    dimmed = 'color="#bbbbbb", fontcolor="#bbbbbb", style="rounded,dashed", fillcolor=white'
     for node in nodes:
-        lines.append(
-            f"    {_dot_text(node.id)} [label={_dot_text(node.label)}, {shapes[node.kind]}];"
-        )
+        if node.kind == "roll" and not reveal:
+            node = GraphNode(node.id, "chance", node.kind)  # the odds formula is a spoiler
+        if node.id in hidden:
+            label = node.label if reveal else "?"
+            shape = "diamond" if node.kind == "roll" else "box"
+            lines.append(
+                f"    {_dot_text(node.id)} [label={_dot_text(label)}, shape={shape}, {dimmed}];"
+            )
+        else:
+            lines.append(
+                f"    {_dot_text(node.id)} [label={_dot_text(node.label)}, {shapes[node.kind]}];"
+            )
     styles = {
         "choice": "",
         "no_decision": ", style=dashed",
@@ -126,10 +188,12 @@ def to_dot(story: Story, *, bold: frozenset[tuple[str, str]] = frozenset()) -> s
         "failure": ", color=firebrick, style=dashed",
     }
     for edge in edges:
-        heavy = ", penwidth=3" if (edge.source, edge.target) in bold else ""
+        heavy = ", penwidth=3" if (edge.source, edge.target, edge.label) in bold else ""
+        faint = ', color="#cccccc", fontcolor="#bbbbbb"' if edge.source in hidden else ""
+        label = edge.label if reveal or edge.source not in hidden else ""
         lines.append(
             f"    {_dot_text(edge.source)} -> {_dot_text(edge.target)}"
-            f" [label={_dot_text(edge.label)}{styles[edge.kind]}{heavy}];"
+            f" [label={_dot_text(label)}{styles[edge.kind]}{faint}{heavy}];"
         )
     lines.append("}")
     return "\n".join(lines) + "\n"

@@ -158,8 +158,10 @@ def closed_scene_embed(original: discord.Embed, result: VoteResult) -> discord.E
     return fit(embed)
 
 
-def epilogue_embed(epilogue: Epilogue, campaign: CampaignInfo) -> discord.Embed:
-    """The ending, with the campaign's summary."""
+def epilogue_embed(
+    epilogue: Epilogue, campaign: CampaignInfo, discovered: tuple[int, int] | None = None
+) -> discord.Embed:
+    """The ending, with the campaign's summary and the server's discoveries."""
     scene = epilogue.scene
     embed = discord.Embed(title=scene.title, description=scene.text, colour=colour_of(scene))
     embed.set_author(name=clip(f"{campaign.story_title}: the end", 256))
@@ -171,9 +173,28 @@ def epilogue_embed(epilogue: Epilogue, campaign: CampaignInfo) -> discord.Embed:
         f"Turnout per decision: {turnout}.\n"
         f"One of {epilogue.endings_total} endings this story has."
     )
+    closest = _closest_vote(epilogue)
+    if closest:
+        summary += f"\n{closest}"
+    if discovered is not None:
+        summary += f"\nEndings discovered in this server: {discovered[0]} of {discovered[1]}."
     embed.add_field(name="Campaign", value=clip(summary, FIELD_LIMIT), inline=False)
     embed.set_footer(text=f"Campaign #{campaign.id}")
     return fit(embed)
+
+
+def _closest_vote(epilogue: Epilogue) -> str | None:
+    """The decision the crew split on most: the smallest winning margin with two or more votes."""
+    best: tuple[int, int] | None = None
+    for number, margin in enumerate(epilogue.margins, start=1):
+        if margin is not None and (best is None or margin < best[1]):
+            best = (number, margin)
+    if best is None:
+        return None
+    number, margin = best
+    if margin == 0:
+        return f"Closest vote: decision {number}, a tie."
+    return f"Closest vote: decision {number}, won by {margin} vote{'s' if margin != 1 else ''}."
 
 
 def ballot_reply(cast: BallotCast) -> str:

@@ -264,6 +264,7 @@ async def test_a_whole_claim_jumpers_run_reaches_an_ending(world: World) -> None
         pytest.fail("no ending after 60 decisions")
     epilogue = world.channel.last_message
     assert "One of 8 endings this story has." in field(epilogue, "Campaign")
+    assert "Endings discovered in this server: 1 of 8." in field(epilogue, "Campaign")
     recap = await world.members[0].slash(world.channel, "campaign recap")
     assert recap.response.embeds[0].description.splitlines()[-1].startswith("Ended at: ")
     listed = await world.members[0].slash(world.channel, "campaign list")
@@ -323,3 +324,42 @@ async def test_discord_failing_for_good_pauses_the_campaign(world: World) -> Non
         in status.response.embeds[0].fields[0].value
     )
     assert all(disabled(again(world, scene)))
+
+
+async def test_a_vote_never_posted_before_a_crash_is_posted_at_the_next_start(world: World) -> None:
+    scene = await start(world)
+    guild_id, channel_id = world.guild.id, world.channel.id
+    # Closed by the use case alone, as if the process died before posting what came next.
+    closed = await world.bot.campaigns.skip(
+        guild_id=guild_id, channel_id=channel_id, actor_id=world.mod.id
+    )
+    assert closed.next_vote is not None and world.channel.last_message.id == scene.id
+    await world.restart()
+    posted = world.channel.last_message
+    assert posted.embeds[0].title == closed.next_vote.scene.title
+    click = await world.members[0].click(posted, label=buttons(posted)[0])
+    assert click.response.content.startswith("You voted")
+
+
+async def test_the_map_draws_the_way_taken(world: World) -> None:
+    scene = await start(world)
+    await world.members[0].click(scene, label="Force the door with the winch")
+    await world.env.advance_time(121)
+    result = await world.members[0].slash(world.channel, "campaign map")
+    message = result.followups[0] if result.followups else result.response
+    assert "the way this campaign has taken so far" in message.content
+    [picture] = message.attachments
+    assert picture.filename == "derelict-map.png"
+    refused = await world.members[0].slash(world.channel, "campaign map", full=True)
+    assert refused.ephemeral and "Only moderators" in refused.response.content
+
+
+async def test_the_map_says_so_when_graphviz_is_missing(world: World, monkeypatch) -> None:
+    await start(world)
+    monkeypatch.setenv("PATH", "/nonexistent")
+    result = await world.mod.slash(world.channel, "campaign map", full=True)
+    message = result.followups[0] if result.followups else result.response
+    assert (
+        message.content
+        == "The map cannot be drawn here: Graphviz's `dot` is not installed; install the graphviz package."
+    )

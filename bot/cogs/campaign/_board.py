@@ -15,7 +15,16 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.campaign import CampaignInfo, Closed, CloseOutcome, Extended, OpenVote, Waiting, errors
+from bot.campaign import (
+    CampaignInfo,
+    Closed,
+    CloseOutcome,
+    Epilogue,
+    Extended,
+    OpenVote,
+    Waiting,
+    errors,
+)
 from bot.ui import embeds
 from bot.ui.views import closed_view, vote_view
 
@@ -106,6 +115,11 @@ class Board:
             await self.bot.campaigns.set_message(vote.decision_id, message.id)
         return message
 
+    async def post_epilogue(self, campaign: CampaignInfo, epilogue: Epilogue) -> None:
+        """The ending, with what this server has discovered of the story so far."""
+        discovered = await self.bot.housekeeping.endings_found(campaign.guild_id, campaign.story_id)
+        await self.send(campaign, embed=embeds.epilogue_embed(epilogue, campaign, discovered))
+
     async def render_close(self, outcome: CloseOutcome) -> None:
         """Show how a vote ended and post what comes next."""
         if isinstance(outcome, Extended):
@@ -124,9 +138,7 @@ class Board:
         if outcome.next_vote is not None:
             await self.post_vote(outcome.campaign, outcome.next_vote)
         elif outcome.epilogue is not None:
-            await self.send(
-                outcome.campaign, embed=embeds.epilogue_embed(outcome.epilogue, outcome.campaign)
-            )
+            await self.post_epilogue(outcome.campaign, outcome.epilogue)
         notice = embeds.closed_notice(outcome)
         if notice:
             await self.send(outcome.campaign, content=notice)

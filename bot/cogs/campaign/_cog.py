@@ -6,6 +6,8 @@ raised as `CampaignError` and answered privately by the tree's error handler.
 
 from __future__ import annotations
 
+import asyncio
+import io
 from typing import TYPE_CHECKING
 
 import discord
@@ -13,9 +15,11 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.campaign import Closed
+from bot.story.graph import to_dot
+from bot.story.render import RenderError, render_png
 from bot.ui import embeds
 
-from ..permissions import moderator_only
+from ..permissions import is_moderator, moderator_only
 
 if TYPE_CHECKING:
     from bot.app import DeckBot
@@ -55,9 +59,7 @@ class CampaignCog(commands.GroupCog, group_name="campaign", group_description="S
         if started.vote is not None:
             await self.bot.board.post_vote(started.campaign, started.vote)
         elif started.epilogue is not None:
-            await self.bot.board.send(
-                started.campaign, embed=embeds.epilogue_embed(started.epilogue, started.campaign)
-            )
+            await self.bot.board.post_epilogue(started.campaign, started.epilogue)
 
     @start.autocomplete("story")
     async def _stories(
@@ -177,6 +179,28 @@ class CampaignCog(commands.GroupCog, group_name="campaign", group_description="S
         guild_id, channel_id = _where(interaction)
         recap = await self.bot.campaigns.recap(guild_id=guild_id, channel_id=channel_id)
         await interaction.response.send_message(embed=embeds.recap_embed(recap), ephemeral=True)
+
+    @app_commands.command(name="map")
+    @app_commands.describe(full="Show every scene's title, not only those seen (moderators)")
+    async def map(self, interaction: Interaction, full: bool = False) -> None:
+        """A picture of the story: the way this campaign took in bold, unseen scenes dimmed."""
+        guild_id, channel_id = _where(interaction)
+        if full:
+            await is_moderator(interaction)
+        campaign, story, journey = await self.bot.housekeeping.journey(guild_id, channel_id)
+        await interaction.response.defer(ephemeral=full, thinking=True)
+        text = to_dot(story, journey=journey, reveal=full)
+        try:
+            picture = await asyncio.to_thread(render_png, text)
+        except RenderError as exc:
+            await interaction.followup.send(f"The map cannot be drawn here: {exc}.", ephemeral=True)
+            return
+        name = f"{story.id}-map.png"
+        await interaction.followup.send(
+            f"**{campaign.story_title}**: the way this campaign has taken so far.",
+            file=discord.File(io.BytesIO(picture), filename=name),
+            ephemeral=full,
+        )
 
     @app_commands.command(name="list")
     async def list_campaigns(self, interaction: Interaction) -> None:
