@@ -363,3 +363,11 @@ async def test_the_map_says_so_when_graphviz_is_missing(world: World, monkeypatc
         message.content
         == "The map cannot be drawn here: Graphviz's `dot` is not installed; install the graphviz package."
     )
+
+
+async def test_autocomplete_offers_stories_and_open_choices(world: World) -> None:
+    stories = await world.mod.autocomplete(world.channel, "campaign start", "story", "claim")
+    assert stories == [{"name": "Claim Jumpers (claim-jumpers)", "value": "claim-jumpers"}]
+    await start(world)
+    choices = await world.mod.autocomplete(world.channel, "campaign decide", "choice", "door")
+    assert [c["value"] for c in choices] == ["force", "hack"]
