@@ -37,7 +37,9 @@ from .expressions import (
 from .model import (
     DESCRIPTION_LIMIT,
     NAME_PATTERN,
+    ConditionalEffects,
     CrewMember,
+    Effects,
     Ending,
     Node,
     Outcome,
@@ -133,6 +135,7 @@ class _Builder:
         self.meta: tuple[str, StoryMeta] | None = None
         self.crew: dict[str, _Placed] = {}
         self.variables: dict[str, _Placed] = {}
+        self.definitions: dict[str, ast.expr] = {}
         self.places: dict[str, _Placed] = {}
         self.scenes: dict[str, _Placed] = {}
         self.endings: dict[str, _Placed] = {}
@@ -216,7 +219,9 @@ class _Builder:
         if known is not None:
             return known
         try:
-            compiled = compile_expression(str(source), self.var_decls, self.place_ids)
+            compiled = compile_expression(
+                str(source), self.var_decls, self.place_ids, self.definitions
+            )
         except ExpressionError as exc:
             self.error(file, line, f"expression '{source}': {exc}")
             return None
@@ -227,7 +232,7 @@ class _Builder:
     def template(self, text: str, file: str, node: Node, key: str) -> Template | None:
         try:
             compiled = compile_template(
-                text, self.var_decls, self.place_ids, self._compiled_by_source
+                text, self.var_decls, self.place_ids, self._compiled_by_source, self.definitions
             )
         except TemplateError as exc:
             line = node.value_line_of(key) + text[: exc.offset].count("\n")
@@ -249,6 +254,11 @@ class _Builder:
 
     def effects(self, outcome: Outcome, file: str) -> None:
         effects = outcome.effects
+        self._effect_block(effects, file)
+        for block in effects.when:
+            self._effect_block(block, file)
+
+    def _effect_block(self, effects: Effects | ConditionalEffects, file: str) -> None:
         for name, _delta in effects.add.items():
             var = self.variables.get(name)
             if var is None:
@@ -276,15 +286,24 @@ class _Builder:
             return f"{name}={value} is outside {var.min}..{var.max}"
         return None
 
-    def flat_effects(self, outcome: Outcome) -> tuple[tuple, tuple]:
+    def flat_effects(self, effects: Effects | ConditionalEffects) -> tuple[tuple, tuple]:
         """Effects as tuples for play; only called once they passed `effects`."""
         adds = []
-        for name, delta in outcome.effects.add.items():
+        for name, delta in effects.add.items():
             var = self.variables.get(name)
             if var is not None and var.node.type == "int":
                 adds.append((name, delta, var.node.min, var.node.max))
-        sets = tuple(outcome.effects.set_.items())
+        sets = tuple(effects.set_.items())
         return tuple(adds), sets
+
+    def conditional_effects(self, outcome: Outcome, file: str) -> tuple:
+        """The `when:` blocks, each with its compiled condition, for play."""
+        blocks = []
+        for block in outcome.effects.when:
+            condition = self.expression(block.if_, file, block.line_of("if"))
+            if condition is not None:
+                blocks.append((condition, *self.flat_effects(block)))
+        return tuple(blocks)
 
     def target(self, target: str, file: str, node: Node, key: str) -> None:
         if target not in self.places:
@@ -321,7 +340,9 @@ class _Builder:
         result = None
         if outcome.result is not None:
             result = self.template(outcome.result, file, outcome, "result")
-        return CompiledOutcome(outcome, result, odds, *self.flat_effects(outcome))
+        adds, sets = self.flat_effects(outcome.effects)
+        when = self.conditional_effects(outcome, file)
+        return CompiledOutcome(outcome, result, odds, adds, sets, when)
 
     def scene(self, file: str, scene: Scene) -> CompiledScene | None:
         speaker = self.crew_member(scene.speaker, file, scene, "speaker")
@@ -527,8 +548,29 @@ class _Builder:
             except Exception:
                 continue
 
+    def define(self) -> None:
+        """Compile the `define:` names in file order; each may use the ones before it."""
+        for file, story_file in self.files:
+            for name, source in story_file.define.items():
+                line = story_file.define_line(name)
+                if not NAME_PATTERN.fullmatch(name) or name in RESERVED_NAMES:
+                    self.error(
+                        file,
+                        line,
+                        f"define: '{name}' cannot be a name (reserved or not an identifier)",
+                    )
+                    continue
+                if name in self.variables or name in self.definitions:
+                    self.error(file, line, f"define: '{name}' is already a variable or definition")
+                    continue
+                compiled = self.expression(source, file, line)
+                if compiled is not None:
+                    tree = compiled.tree
+                    self.definitions[name] = tree.value if isinstance(tree, ast.Expr) else tree
+
     def build(self) -> Story | None:
         self.merge()
+        self.define()
         scenes: dict[str, CompiledScene] = {}
         endings: dict[str, CompiledEnding] = {}
         for scene_id, placed in self.scenes.items():

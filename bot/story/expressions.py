@@ -8,6 +8,7 @@ not plain arithmetic, logic and comparison over the story's own values.
 from __future__ import annotations
 
 import ast
+import copy
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -101,10 +102,26 @@ def _literal_visits(call: ast.Call) -> str:
     return call.args[0].value
 
 
+class _Expand(ast.NodeTransformer):
+    """Replaces each name of a definition by the definition's own expression."""
+
+    def __init__(self, definitions: Mapping[str, ast.expr]) -> None:
+        self.definitions = definitions
+
+    def visit_Name(self, node: ast.Name) -> ast.expr:
+        body = self.definitions.get(node.id)
+        return copy.deepcopy(body) if body is not None else node
+
+
 def compile_expression(
-    source: str, variables: Mapping[str, Any], places: frozenset[str]
+    source: str,
+    variables: Mapping[str, Any],
+    places: frozenset[str],
+    definitions: Mapping[str, ast.expr] | None = None,
 ) -> Expression:
-    """Compile `source`, refusing unknown names, unknown scenes and forbidden syntax."""
+    """Compile `source`, refusing unknown names, unknown scenes and forbidden syntax.
+
+    A story's `define:` names are expanded in place, so they cost nothing at play time."""
     text = source.strip()
     if not text:
         raise ExpressionError("empty expression")
@@ -112,6 +129,8 @@ def compile_expression(
         tree = SimpleEval.parse(text)
     except SyntaxError as exc:
         raise ExpressionError(f"does not compile: {exc.msg}") from exc
+    if definitions:
+        tree = ast.fix_missing_locations(_Expand(definitions).visit(tree))
     names: set[str] = set()
     visits: set[str] = set()
     for node in ast.walk(tree):
@@ -174,6 +193,7 @@ def compile_template(
     variables: Mapping[str, Any],
     places: frozenset[str],
     known: dict[str, Expression] | None = None,
+    definitions: Mapping[str, ast.expr] | None = None,
 ) -> Template:
     """Split text into literal parts and compiled expressions (reusing `known` ones)."""
     known = {} if known is None else known
@@ -196,7 +216,7 @@ def compile_template(
             expression = known.get(source)
             if expression is None:
                 try:
-                    expression = compile_expression(source, variables, places)
+                    expression = compile_expression(source, variables, places, definitions)
                 except ExpressionError as exc:
                     raise TemplateError(f"in '{token}': {exc}", match.start()) from exc
                 known[source] = expression

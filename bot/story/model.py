@@ -127,9 +127,19 @@ class Variable(Node):
         return self
 
 
+class ConditionalEffects(Node):
+    """Effects that apply only when a condition holds (read after the vote and the effects
+    before them, so a close vote can cost something)."""
+
+    if_: Annotated[str, Field(min_length=1)] = Field(alias="if")
+    add: dict[str, int] = Field(default_factory=dict)
+    set_: dict[str, Value] = Field(default_factory=dict, alias="set")
+
+
 class Effects(Node):
     add: dict[str, int] = Field(default_factory=dict)
     set_: dict[str, Value] = Field(default_factory=dict, alias="set")
+    when: list[ConditionalEffects] = Field(default_factory=list)
 
 
 class Roll(Node):
@@ -186,23 +196,29 @@ class Ending(Node):
 class StoryFile(Node):
     """One YAML file of a story; the files of a folder are merged."""
 
-    _variable_lines: dict[str, int] = PrivateAttr(default_factory=dict)
+    _name_lines: dict[str, dict[str, int]] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="wrap")
     @classmethod
-    def _remember_variable_lines(cls, data: Any, handler: Any) -> Any:
+    def _remember_name_lines(cls, data: Any, handler: Any) -> Any:
         node = handler(data)
-        variables = data.get("variables") if isinstance(data, LineDict) else None
-        if isinstance(variables, LineDict):
-            node._variable_lines = variables.key_lines
+        for section in ("variables", "define"):
+            table = data.get(section) if isinstance(data, LineDict) else None
+            if isinstance(table, LineDict):
+                node._name_lines[section] = table.key_lines
         return node
 
     def variable_line(self, name: str) -> int:
         """The line where variable `name` is declared."""
-        return self._variable_lines.get(name, self.line_of("variables"))
+        return self._name_lines.get("variables", {}).get(name, self.line_of("variables"))
+
+    def define_line(self, name: str) -> int:
+        """The line where definition `name` is written."""
+        return self._name_lines.get("define", {}).get(name, self.line_of("define"))
 
     story: StoryMeta | None = None
     crew: list[CrewMember] = Field(default_factory=list)
     variables: dict[str, Variable] = Field(default_factory=dict)
+    define: dict[str, Annotated[str, Field(min_length=1)]] = Field(default_factory=dict)
     scenes: list[Scene] = Field(default_factory=list)
     endings: list[Ending] = Field(default_factory=list)

@@ -183,6 +183,10 @@ class CompiledOutcome:
     #: Effects flattened for play: (name, delta, min, max) to add, (name, value) to set.
     adds: tuple[tuple[str, int, int, int], ...] = ()
     sets: tuple[tuple[str, Value], ...] = ()
+    #: `when:` blocks: (condition, adds, sets), each checked after the effects before it.
+    when: tuple[
+        tuple[Expression, tuple[tuple[str, int, int, int], ...], tuple[tuple[str, Value], ...]], ...
+    ] = ()
 
 
 @dataclass(frozen=True)
@@ -474,13 +478,24 @@ class Story:
 
     def _apply(self, state: StoryState, outcome: CompiledOutcome) -> tuple[Change, ...]:
         changes: list[Change] = []
-        values = state.vars
-        for name, delta, low, high in outcome.adds:
+        self._apply_block(state.vars, outcome.adds, outcome.sets, changes)
+        for condition, adds, sets in outcome.when:
+            if condition.evaluate(self._bind(state)):
+                self._apply_block(state.vars, adds, sets, changes)
+        return tuple(changes)
+
+    @staticmethod
+    def _apply_block(
+        values: dict[str, Value],
+        adds: tuple[tuple[str, int, int, int], ...],
+        sets: tuple[tuple[str, Value], ...],
+        changes: list[Change],
+    ) -> None:
+        for name, delta, low, high in adds:
             before = values[name]
             after = min(high, max(low, before + delta))  # type: ignore[operator]
             values[name] = after
             changes.append(Change(name, before, after))
-        for name, value in outcome.sets:
+        for name, value in sets:
             changes.append(Change(name, values[name], value))
             values[name] = value
-        return tuple(changes)

@@ -215,6 +215,32 @@ CASES = {
         ),
         ["s/story.yaml:19: text can reach 4100 characters after substitution; Discord allows 4096"],
     ),
+    "definition with an unknown variable": (
+        replace("scenes:", "define:\n  low: fule < 2\nscenes:"),
+        ["s/story.yaml:16: expression 'fule < 2': unknown variable 'fule'"],
+    ),
+    "definition shadowing a variable": (
+        replace("scenes:", "define:\n  fuel: lit\nscenes:"),
+        ["s/story.yaml:16: define: 'fuel' is already a variable or definition"],
+    ),
+    "definition with a reserved name": (
+        replace("scenes:", "define:\n  turn: lit\nscenes:"),
+        ["s/story.yaml:16: define: 'turn' cannot be a name (reserved or not an identifier)"],
+    ),
+    "conditional effect with a bad condition": (
+        replace(
+            "        goto: done\n",
+            "        effects:\n          when:\n            - if: fule > 1\n              add: {fuel: 1}\n        goto: done\n",
+        ),
+        ["s/story.yaml:25: expression 'fule > 1': unknown variable 'fule'"],
+    ),
+    "conditional effect of the wrong type": (
+        replace(
+            "        goto: done\n",
+            "        effects:\n          when:\n            - if: fuel > 1\n              add: {lit: 1}\n        goto: done\n",
+        ),
+        ["s/story.yaml:26: add: 'lit' is bool; only int variables can be added to"],
+    ),
     "no story block": (
         TINY.split("crew:", 1)[1].join(["crew:", ""]),
         ["s/story.yaml:1: no file declares the 'story:' block (id, title, summary, start)"],

@@ -158,3 +158,18 @@ def test_from_json_refuses_malformed_state() -> None:
 
     with pytest.raises(StoryRuntimeError):
         StoryState.from_json({"story_id": "x", "seed": "not a number"})
+
+
+def test_definitions_expand_and_conditional_effects_read_the_vote(example: Story) -> None:
+    state = example.new_state(seed=1)
+    example.play(state, "force")
+    state.vars["oxygen"] = 2
+    assert "low, polite beeping" in example.view(state).text  # short_of_air: oxygen <= 2
+    example.play(state, "bridge")
+    close = state.copy()
+    turn = example.play(close, "strip", VoteInfo({"strip": 2, "light": 1}))
+    assert close.vars["mood"] == "torn"  # a split vote: the `when:` block applied after `set`
+    assert [(c.name, c.after) for c in turn.changes][-1] == ("mood", "torn")
+    clear = state.copy()
+    example.play(clear, "strip", VoteInfo({"strip": 3}))
+    assert clear.vars["mood"] == "greedy"
