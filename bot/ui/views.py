@@ -1,7 +1,10 @@
 """The vote buttons: persistent `DynamicItem`s whose custom id carries only ids.
 
 `deck:vote:<decision id>:<choice index>` survives restarts; every click is checked against
-the store by the campaign layer, so a stale or forged id is refused politely.
+the store by the campaign layer, so a stale or forged id is refused politely. The button
+answers every custom id of ours (`deck:...`), not only well-formed ones: a malformed one (an
+older format, a forged or damaged id) reaches the same handler as vote 0, which does not
+exist, instead of going unanswered ("This interaction failed").
 """
 
 from __future__ import annotations
@@ -16,6 +19,10 @@ from bot.campaign import OpenVote
 
 VOTE_TEMPLATE = r"deck:vote:(?P<decision>[0-9]{1,19}):(?P<choice>[0-9]{1,2})"
 VOTE_PATTERN = re.compile(VOTE_TEMPLATE)
+#: What the persistent button claims: every custom id of ours, so none goes unanswered.
+OURS_TEMPLATE = r"(?s)deck:.*"
+#: Vote ids are SQLite integers: a longer number names no vote (and cannot be looked up).
+_MAX_ID = 2**63 - 1
 
 VoteHandler = Callable[[discord.Interaction[Any], int, int], Awaitable[None]]
 
@@ -25,7 +32,7 @@ def vote_custom_id(decision_id: int, choice_index: int) -> str:
     return f"deck:vote:{decision_id}:{choice_index}"
 
 
-class VoteButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=VOTE_TEMPLATE):
+class VoteButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=OURS_TEMPLATE):
     """One choice of one vote. The click goes to the bot's `handle_vote`."""
 
     def __init__(
@@ -56,8 +63,12 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=VOTE_T
         item: discord.ui.Item[Any],
         match: re.Match[str],
     ) -> VoteButton:
-        """Rebuild the button from its custom id (the ids are checked when it is used)."""
-        return cls(int(match["decision"]), int(match["choice"]))
+        """Rebuild the button from its custom id (the ids are checked when it is used); a
+        malformed id becomes vote 0, which the vote handler refuses as unknown."""
+        vote = VOTE_PATTERN.fullmatch(match.string)
+        if vote is None or int(vote["decision"]) > _MAX_ID:
+            return cls(0, 0)
+        return cls(int(vote["decision"]), int(vote["choice"]))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         """Hand the click to the campaign cog (registered on the bot)."""

@@ -1,0 +1,305 @@
+"""SIGKILL at random moments while ballots, closes and campaign starts run: 200 trials.
+
+A fork server (kill_child.py) starts a worker per trial on the same database file; the worker
+plays several campaigns through the real use cases and reports each action only after the
+use case returned. The test kills it with SIGKILL after a seeded number of acknowledgements
+(so the kill lands wherever the worker happens to be: inside a commit, between two, during
+start-up and its overdue closes), then checks the file before the next trial starts on it:
+
+- `PRAGMA integrity_check` is ok and no foreign key dangles;
+- every acknowledged ballot, close, start and end is there (a member's ballot may only have
+  been replaced by the one they were casting when the kill came);
+- no decision is closed twice or left half-advanced: each campaign's decisions run 1..n
+  with only the last one open, and the story state's path matches the closed decisions
+  one for one (a double close would add a step or a second next vote), with the open
+  vote on the scene the state is at;
+- a fresh service's `resume_open_votes()` schedules exactly the open votes of running
+  campaigns, each at its stored deadline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import signal
+import sqlite3
+import sys
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from bot.campaign import CampaignService, DeadlineScheduler, ManualClock
+from bot.store import Store
+
+CHILD = Path(__file__).with_name("kill_child.py")
+ROOT = Path(__file__).resolve().parents[2]
+TRIALS = 200
+SERVERS = 2  # two fork servers on two files, one per core
+SEED = 20260108
+LINE_TIMEOUT = 60  # a bound on a stuck worker, never a pause
+
+
+@dataclass
+class Ledger:
+    """Everything acknowledged on one database file, across all its trials."""
+
+    ballots: dict[tuple[int, int], str] = field(default_factory=dict)
+    #: ballots that were being cast when a kill came: they may or may not have committed
+    maybe: dict[tuple[int, int], set[str]] = field(default_factory=lambda: defaultdict(set))
+    pending: list[str] | None = None
+    closed: set[int] = field(default_factory=set)
+    started: dict[int, int] = field(default_factory=dict)
+    ended: set[int] = field(default_factory=set)
+    acks: int = 0
+    in_flight: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    kills: int = 0
+
+    def take(self, words: list[str]) -> None:
+        kind, action, *rest = words
+        self.pending = words if kind == "TRY" else None
+        if kind != "ACK":
+            return
+        self.acks += 1
+        if action == "ballot":
+            decision, member, choice = int(rest[0]), int(rest[1]), rest[2]
+            self.ballots[(decision, member)] = choice
+            self.maybe.pop((decision, member), None)
+        elif (action in ("due", "skip") and rest[1] == "close") or action == "decide":
+            self.closed.add(int(rest[0]))
+        elif action == "start":
+            self.started[int(rest[0])] = int(rest[1])
+        elif action == "end":
+            self.ended.add(int(rest[0]))
+
+
+class ForkServer:
+    """One kill_child.py process; each `trial` forks a worker and kills it."""
+
+    def __init__(self, process: asyncio.subprocess.Process, errors: Path) -> None:
+        self.process = process
+        self.errors = errors
+
+    @classmethod
+    async def start(cls, errors: Path) -> ForkServer:
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        with errors.open("wb") as sink:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                str(CHILD),
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=sink,
+                env=env,
+            )
+        server = cls(process, errors)
+        assert (await server.line()) == ["LOADED"], server.errors.read_text()
+        return server
+
+    async def line(self) -> list[str]:
+        assert self.process.stdout is not None
+        raw = await asyncio.wait_for(self.process.stdout.readline(), LINE_TIMEOUT)
+        if not raw:
+            pytest.fail(f"the fork server stopped:\n{self.errors.read_text()}")
+        return raw.decode().split()
+
+    async def trial(
+        self,
+        db: Path,
+        seed: int,
+        synchronous: str,
+        clock: float,
+        kill_after: tuple[str, int],
+        ledger: Ledger,
+    ) -> None:
+        """Run one worker; SIGKILL it after its n-th line of a kind: ("ACK", n) lands between
+        or early in use cases, ("TRY", n) as one begins; n = -1 kills it as it starts (while
+        it opens the file and closes the overdue votes)."""
+        trigger, count = kill_after
+        assert self.process.stdin is not None
+        self.process.stdin.write(f"run {db} {seed} {synchronous} {clock}\n".encode())
+        await self.process.stdin.drain()
+        pid = None
+        seen = 0
+        killed = False
+        while True:
+            words = await self.line()
+            if words[0] == "PID":
+                pid = int(words[1])
+            elif words[0] == "DONE":
+                assert int(words[1]) == pid
+                status = int(words[2])
+                assert status == -signal.SIGKILL, (
+                    f"the worker stopped on its own ({status}):\n{self.errors.read_text()}"
+                )
+                break
+            elif words[0] in ("TRY", "ACK", "NO"):
+                ledger.take(words)
+                seen += words[0] == trigger
+            if not killed and pid is not None and seen > count:
+                os.kill(pid, signal.SIGKILL)
+                killed = True
+        ledger.kills += 1
+        if ledger.pending is not None:  # the kill came inside this use case
+            ledger.in_flight[ledger.pending[1]] += 1
+            if ledger.pending[1] == "ballot":
+                decision, member, choice = ledger.pending[2:]
+                ledger.maybe[(int(decision), int(member))].add(choice)
+            ledger.pending = None
+
+    async def stop(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        await self.process.wait()
+
+
+def check_file(db: Path, ledger: Ledger) -> list[tuple[int, int]]:
+    """Every invariant of a file after a kill; returns the open, running votes with their
+    deadlines (what a start must reschedule)."""
+    raw = sqlite3.connect(db)
+    raw.row_factory = sqlite3.Row
+    try:
+        assert raw.execute("PRAGMA integrity_check").fetchall()[0][0] == "ok"
+        assert raw.execute("PRAGMA foreign_key_check").fetchall() == []
+        tables = {r[0] for r in raw.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if "ballots" not in tables:  # killed before the first migration committed
+            assert not ledger.acks
+            return []
+        ballots = {
+            (r["decision_id"], r["member_id"]): r["choice_id"]
+            for r in raw.execute("SELECT decision_id, member_id, choice_id FROM ballots")
+        }
+        for key, choice in ledger.ballots.items():
+            allowed = {choice, *ledger.maybe.get(key, ())}
+            assert ballots.get(key) in allowed, f"acknowledged ballot {key}={choice} lost"
+        decisions = defaultdict(list)
+        for r in raw.execute("SELECT * FROM decisions ORDER BY campaign_id, seq"):
+            decisions[r["campaign_id"]].append(r)
+        by_id = {r["id"]: r for rows in decisions.values() for r in rows}
+        for decision_id in ledger.closed:
+            assert by_id[decision_id]["closed_at"] is not None, (
+                f"acknowledged close {decision_id} lost"
+            )
+        campaigns = {r["id"]: r for r in raw.execute("SELECT * FROM campaigns")}
+        for campaign_id, first in ledger.started.items():
+            assert campaign_id in campaigns, f"acknowledged start {campaign_id} lost"
+            assert first == 0 or by_id[first]["seq"] == 1
+        for campaign_id in ledger.ended:
+            assert campaigns[campaign_id]["status"] == "ended"
+        running_votes = []
+        for campaign_id, campaign in campaigns.items():
+            rows = decisions[campaign_id]
+            running_votes += check_campaign(campaign, rows)
+        return sorted(running_votes)
+    finally:
+        raw.close()
+
+
+def check_campaign(campaign: sqlite3.Row, rows: list[sqlite3.Row]) -> list[tuple[int, int]]:
+    where = f"campaign {campaign['id']} ({campaign['status']})"
+    assert [r["seq"] for r in rows] == list(range(1, len(rows) + 1)), where
+    assert rows, f"{where} has no decision"
+    assert all(r["closed_at"] is not None for r in rows[:-1]), where
+    last = rows[-1]
+    state = json.loads(campaign["state_json"])
+    status = campaign["status"]
+    # The story moved once per close (how 'ended' moves nothing); idle no-choice scenes
+    # may add steps of their own, never a chosen one.
+    moved = [r for r in rows if r["closed_at"] is not None and r["how"] != "ended"]
+    path = state["path"]
+    at = 0
+    for row in moved:
+        assert at < len(path), f"{where}: vote {row['seq']} closed but the story did not move"
+        step = path[at]
+        assert (step["scene"], step["choice"]) == (row["scene_id"], row["outcome"]), where
+        at += 1
+        while at < len(path) and step["to"] != (
+            rows[row["seq"]]["scene_id"] if row["seq"] < len(rows) else state["scene"]
+        ):
+            assert path[at]["choice"] is None and path[at]["how"] == "no_decision", where
+            step = path[at]
+            at += 1
+    assert at == len(path), f"{where}: the story moved {len(path)} times for {len(moved)} closes"
+    if status == "running":
+        assert last["closed_at"] is None and last["deadline"] is not None, where
+        assert last["remaining_us"] is None and last["scene_id"] == state["scene"], where
+        assert not state["ended"], where
+        return [(last["id"], last["deadline"])]
+    if status == "paused":
+        assert last["closed_at"] is None and last["deadline"] is None, where
+        assert last["remaining_us"] is not None, where
+    elif status == "waiting":
+        assert last["closed_at"] is None and last["deadline"] is None, where
+        assert last["remaining_us"] is None, where
+    else:
+        assert status == "ended" and campaign["ended_at"] is not None, where
+        assert last["closed_at"] is not None, where
+        assert state["ended"] or last["how"] == "ended", where
+    return []
+
+
+async def check_resume(db: Path, expected: list[tuple[int, int]]) -> None:
+    """A start after the kill schedules every open vote of a running campaign."""
+    clock = ManualClock()
+    scheduler = DeadlineScheduler(clock)
+    async with Store.open(db) as store:
+        service = CampaignService(store, {}, clock, scheduler)
+        report = await service.resume_open_votes()
+    assert report.scheduled == len(expected) == scheduler.pending
+    for decision_id, deadline_us in expected:
+        scheduled = scheduler.deadline_of(decision_id)
+        assert scheduled is not None, f"open vote {decision_id} not rescheduled"
+        assert round(scheduled.timestamp() * 1_000_000) == deadline_us
+
+
+async def run_trials(server: ForkServer, db: Path, trials: range, rng: random.Random) -> Ledger:
+    ledger = Ledger()
+    for trial in trials:
+        kill_after = (rng.choice(("ACK", "TRY")), rng.choice((-1, 0, 1, 2, *range(3, 40))))
+        synchronous = rng.choice(("FULL", "NORMAL"))
+        # Each start is a day after the last: every vote left open is overdue and closes
+        # as the worker starts, as after a real outage.
+        await server.trial(
+            db, rng.randrange(2**31), synchronous, trial * 86_400.0, kill_after, ledger
+        )
+        expected = check_file(db, ledger)
+        await check_resume(db, expected)
+    return ledger
+
+
+async def test_two_hundred_kills_lose_nothing_acknowledged(tmp_path: Path) -> None:
+    rng = random.Random(SEED)
+    servers = [await ForkServer.start(tmp_path / f"server{i}.err") for i in range(SERVERS)]
+    try:
+        per_server = TRIALS // SERVERS
+        ledgers = await asyncio.gather(
+            *(
+                run_trials(
+                    server,
+                    tmp_path / f"deck{i}.db",
+                    range(per_server),
+                    random.Random(rng.randrange(2**31)),
+                )
+                for i, server in enumerate(servers)
+            )
+        )
+    finally:
+        for server in servers:
+            await server.stop()
+    kills = sum(ledger.kills for ledger in ledgers)
+    assert kills >= TRIALS
+    acks = sum(ledger.acks for ledger in ledgers)
+    closes = sum(len(ledger.closed) for ledger in ledgers)
+    starts = sum(len(ledger.started) for ledger in ledgers)
+    inside = defaultdict(int)
+    for ledger in ledgers:
+        for action, count in ledger.in_flight.items():
+            inside[action] += count
+    print(
+        f"{kills} kills; {acks} acknowledged actions ({closes} closes, {starts} starts) all"
+        f" found; kills inside a use case: {dict(sorted(inside.items()))}"
+    )
+    assert closes and starts
