@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.story import Story, StoryState, VoteInfo, load_story
+from bot.story import Story, StoryState, Turn, VoteInfo, load_story
 from bot.story.simulate import simulate
 
 STORY_DIR = Path(__file__).resolve().parents[1] / "content" / "claim-jumpers"
@@ -133,43 +133,107 @@ def test_what_each_ending_leaves_aboard(story: Story) -> None:
     assert torch.vars["hull"] < story.variables["hull"].max
 
 
-def test_a_bare_majority_for_giving_up_costs_jax_trust(story: Story) -> None:
+def trust_changes(turn: Turn) -> list[tuple[object, object]]:
+    return [(c.before, c.after) for c in turn.changes if c.name == "trust"]
+
+
+@pytest.mark.parametrize(
+    ("vote", "cost"),
+    [
+        (VoteInfo({"split": 2, "give-all": 1}), 1),  # won by one ballot out of three
+        (VoteInfo({"split": 3, "give-all": 2, "torch": 1}), 1),  # by one out of six
+        (VoteInfo({"split": 2, "give-all": 2}, "tie"), 1),  # a tie settled for the split
+        (VoteInfo({"split": 3, "give-all": 1}), 0),  # a clear majority
+        (VoteInfo({"split": 1, "give-all": 0}), 0),  # one ballot is not a close vote
+        (VoteInfo({"split": 4}), 0),  # unanimous
+        (VoteInfo({"split": 2, "give-all": 1}, "decided"), 0),  # a moderator decided
+    ],
+)
+def test_a_bare_majority_for_giving_up_costs_jax_trust(
+    story: Story, vote: VoteInfo, cost: int
+) -> None:
     state = play_steps(story, TO_FINAL_OFFER)
     trust = state.vars["trust"]
-    story.play(state, "split", VoteInfo({"split": 2, "give-all": 1}))
-    assert "Wrench counted the hands" in story.view(state).text
-    assert "shield-sullen" in offered(story, state)
-    assert "shield" not in offered(story, state)
-    # A close vote also opens Wrench's refusal.
-    assert "change-mind" in offered(story, state)
-    story.play(state, "shield-sullen")
-    assert state.vars["trust"] == trust - 1
+    turn = story.play(state, "split", vote)
+    # The cost is the `when:` of the split itself, read from the vote on the split.
+    assert trust_changes(turn) == ([(trust, trust - 1)] if cost else [])
+    assert state.vars["trust"] == trust - cost
+    assert state.scene == "hands-shaking"
+    text = story.view(state).text
+    assert ("Wrench counted the hands" in text) == bool(cost)
+    # A close vote also opens Wrench's refusal; a trusting crew after a clear one does not.
+    assert ("change-mind" in offered(story, state)) == bool(cost)
+    # Hiding the ten is one choice however the split went, and never charges again.
+    assert offered(story, state) == [
+        "shield",
+        "stash",
+        *(["change-mind"] if cost else []),
+        "all-thirty",
+    ]
+    story.play(state, "shield", VoteInfo({"shield": 2, "stash": 1}))
+    assert state.vars["trust"] == trust - cost
 
+
+def test_the_release_pays_for_its_own_vote_not_the_one_before(story: Story) -> None:
+    # A close vote to offer everything is told in the scene it leads to...
+    state = play_steps(story, TO_FINAL_OFFER)
+    trust = state.vars["trust"]
+    story.play(state, "give-all", VoteInfo({"give-all": 2, "split": 1}))
+    assert state.scene == "handover"
+    assert "Wrench counted the hands" in story.view(state).text
+    assert state.vars["trust"] == trust
+    assert offered(story, state) == ["release-all", "tracker", "keep-ten"]
+    # ...but what costs trust is how the channel votes on releasing the pod.
+    together = state.copy()
+    turn = story.play(together, "release-all", VoteInfo({"release-all": 4}))
+    assert together.vars["trust"] == trust
+    assert turn.result == "The pod drifts away with everything in it."
+    turn = story.play(state, "release-all", VoteInfo({"release-all": 2, "keep-ten": 1}))
+    assert state.scene == "back-to-zero"
+    assert state.vars["exotic_kg"] == 0
+    assert state.vars["trust"] == trust - 1
+    assert turn.result is not None and "Wrench walks off the deck" in turn.result
+
+    # The tracker gives it all up too, and a close vote on it costs the same.
     clear = play_steps(story, TO_FINAL_OFFER)
-    story.play(clear, "split", VoteInfo({"split": 3, "give-all": 1}))
-    assert "shield" in offered(story, clear)
-    story.play(clear, "shield")
-    assert clear.vars["trust"] == trust
+    story.play(clear, "give-all", VoteInfo({"give-all": 4}))
+    assert "Nobody voted to fight" in story.view(clear).text
+    turn = story.play(clear, "tracker", VoteInfo({"tracker": 2, "release-all": 2}, "tie"))
+    assert clear.vars["trust"] == trust - 1
+    assert clear.vars["standing"] == state.vars["standing"] + 1
+    assert turn.result is not None and "Wrench is gone from the deck" in turn.result
 
 
 def test_a_unanimous_crew_steadies_wrenchs_hands(story: Story) -> None:
-    state = play_steps(story, TO_FINAL_OFFER)
-    patience = state.vars["patience"]
-    story.play(state, "split", VoteInfo({"split": 4}))
-    assert "his hands go still" in story.view(state).text
-    assert "shield-steady" in offered(story, state)
-    story.play(state, "shield-steady")
-    assert state.vars["patience"] == patience
+    state = play_steps(story, [*TO_FINAL_OFFER, ("split", None)])
+    assert "unless every hand on the deck is behind him" in story.view(state).text
+    patience, trust, eta = (state.vars[n] for n in ("patience", "trust", "eta"))
+    steady = state.copy()
+    turn = story.play(steady, "shield", VoteInfo({"shield": 4}))
+    assert turn.result is not None and turn.result.startswith("With the whole crew behind him")
+    assert (steady.vars["patience"], steady.vars["trust"]) == (patience, trust + 1)
+    shaky = state.copy()
+    turn = story.play(shaky, "shield", VoteInfo({"shield": 3, "stash": 1}))
+    assert turn.result is not None and "longer than it should" in turn.result
+    assert (shaky.vars["patience"], shaky.vars["trust"]) == (patience - 1, trust)
+    assert steady.vars["eta"] == shaky.vars["eta"] == eta - 2
+    assert steady.vars["hidden_kg"] == shaky.vars["hidden_kg"] == 10
 
-    # At the torch, a unanimous vote raises Wrench's odds.
-    steady = play_steps(story, [("registration", None)])
-    story.play(steady, "fight", VoteInfo({"fight": 3}))
-    shaky = play_steps(story, [("registration", None)])
-    story.play(shaky, "fight", VoteInfo({"fight": 2, "run": 1}))
-    (steady_odds,) = [c.odds for c in story.view(steady).choices if c.id == "fire-steady"]
-    (shaky_odds,) = [c.odds for c in story.view(shaky).choices if c.id == "fire"]
-    assert steady_odds is not None and shaky_odds is not None
-    assert steady_odds > shaky_odds
+    # At the torch, a unanimous vote to burn raises the odds rolled, and Sofia quotes both.
+    start = play_steps(story, [("registration", None), ("fight", None)])
+    assert start.scene == "torch-run"
+    text = story.view(start).text
+    odds = {}
+    for name, vote in (
+        ("steady", VoteInfo({"fire": 3})),
+        ("split", VoteInfo({"fire": 2, "break-off": 1})),
+        ("alone", VoteInfo({"fire": 1})),
+    ):
+        turn = story.play(start.copy(), "fire", vote, roll=True)
+        assert turn.roll is not None
+        assert f"{round(turn.roll.odds * 100)}%" in text
+        odds[name] = turn.roll.odds
+    assert odds["steady"] > odds["split"] == odds["alone"]
 
 
 def test_a_vote_nobody_joined_is_the_crew_freezing(story: Story) -> None:
@@ -254,6 +318,67 @@ def test_sofia_states_the_odds_of_every_roll_offered(story: Story) -> None:
                 counts[rng.choice(others)] = rng.randint(0, counts[pick.id] - 1)
             story.play(state, pick.id, VoteInfo(counts))
     assert checked > 100
+
+
+def random_vote(rng: random.Random, pick: str, others: list[str]) -> VoteInfo:
+    """A tally won by `pick`: unanimous, won by one, tied, clear, a lone ballot or decided."""
+    kind = rng.choice(["unanimous", "narrow", "tie", "clear", "alone", "decided"])
+    rival = rng.choice(others) if others else None
+    if kind == "unanimous" or rival is None:
+        return VoteInfo({pick: rng.randint(2, 5)})
+    if kind == "narrow":
+        top = rng.randint(2, 5)
+        return VoteInfo({pick: top, rival: top - 1})
+    if kind == "tie":
+        top = rng.randint(1, 4)
+        return VoteInfo({pick: top, rival: top}, "tie")
+    if kind == "clear":
+        return VoteInfo({pick: rng.randint(3, 6), rival: rng.randint(0, 1)})
+    if kind == "alone":
+        return VoteInfo({pick: 1})
+    return VoteInfo({pick: rng.randint(0, 2), rival: rng.randint(0, 3)}, "decided")
+
+
+def test_no_scene_declares_two_choices_with_the_same_label(story: Story) -> None:
+    for scene in story.scenes.values():
+        labels = [choice.label for choice in scene.choices]
+        assert len(labels) == len(set(labels)), scene.source.id
+
+
+def test_no_reachable_state_offers_two_choices_with_the_same_label(story: Story) -> None:
+    rng = random.Random(11)
+    seen: set[tuple[str, str]] = set()
+    for seed in range(3000):
+        state = story.new_state(seed=seed)
+        while not state.ended:
+            view = story.view(state)
+            labels = [choice.label for choice in view.choices]
+            assert len(labels) == len(set(labels)), (view.id, labels)
+            if rng.random() < 0.05 and view.has_no_decision:
+                story.play_no_decision(state, VoteInfo({}, "no_decision"))
+                continue
+            pick = rng.choice(view.choices)
+            seen.add((view.id, pick.id))
+            others = [c.id for c in view.choices if c.id != pick.id]
+            story.play(state, pick.id, random_vote(rng, pick.id, others))
+    every = {(s.source.id, c.id) for s in story.scenes.values() for c in s.choices}
+    assert seen == every
+
+
+def test_every_roll_is_a_defined_name_that_sofia_quotes(story: Story) -> None:
+    for scene in story.scenes.values():
+        outcomes = [c.outcome for c in scene.choices]
+        if scene.no_decision is not None:
+            outcomes.append(scene.no_decision)
+        for outcome in outcomes:
+            roll = outcome.source.roll
+            if roll is None:
+                continue
+            name = str(roll.odds)
+            assert name.isidentifier() and name.endswith("_odds"), (scene.source.id, name)
+            quoted = ["torch_steady_odds", "torch_odds"] if name == "fire_odds" else [name]
+            for odds in quoted:
+                assert f"pct({odds})" in scene.source.text, (scene.source.id, odds)
 
 
 def test_random_playthroughs_reach_everything_and_always_end(story: Story) -> None:
