@@ -116,3 +116,10 @@ class StoryUnavailable(CampaignError):
 
     def __init__(self, reason: str) -> None:
         super().__init__(f"The campaign is paused: {reason}")
+
+
+class BallotNotSaved(CampaignError):
+    """The ballot's transaction failed (disk full, database gone) and was rolled back."""
+
+    def __init__(self) -> None:
+        super().__init__("Your vote could not be saved; please try again.")

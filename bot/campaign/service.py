@@ -9,10 +9,11 @@ a vote is closed exactly once by the store, whoever gets there first.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import random
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -24,6 +25,7 @@ from bot.store import (
     Decision,
     GuildSettings,
     NewAudit,
+    NewBallot,
     NewDecision,
     Store,
     TallyChanged,
@@ -32,6 +34,7 @@ from bot.store import ChannelBusy as StoreChannelBusy
 from bot.story import ChoiceView, Story, StoryRuntimeError, StoryState, Turn, VoteInfo
 
 from . import errors
+from .ballots import BallotBox, WriteFailed
 from .clock import Clock
 from .results import (
     BallotCast,
@@ -69,6 +72,25 @@ STORY_HOW = {
 CLOSE_ATTEMPTS = 5
 
 
+@dataclass(frozen=True, slots=True)
+class _VoteCheck:
+    """What a click on one vote is checked against, kept while the vote is open so a click
+    reads no row, decodes no state and loads no story. Dropped by every use case that
+    changes any of it (close, pause, resume, extend, wait, end, the guild's settings)."""
+
+    campaign_id: int
+    guild_id: int
+    story_id: str
+    story: Story | None  # the loaded story the labels came from
+    choices: tuple[str, ...]
+    labels: dict[str, str]
+    deadline: datetime | None
+    is_open: bool
+    status: CampaignStatus
+    voter_role_id: int | None
+    blind: bool
+
+
 @dataclass
 class _Loaded:
     """A campaign with its story and state, ready to play."""
@@ -87,11 +109,92 @@ class CampaignService:
         stories: Mapping[str, Story],
         clock: Clock,
         scheduler: DeadlineScheduler | None = None,
+        *,
+        ballot_window_s: float = 0.002,
     ) -> None:
         self.store = store
         self.stories = stories
         self.clock = clock
         self.scheduler = scheduler
+        #: Group commit of ballots and the open votes' live counts (see ballots.py).
+        self.ballots = BallotBox(store, window_s=ballot_window_s)
+        self._checks: dict[int, _VoteCheck] = {}
+        self._loading: dict[int, asyncio.Task[_VoteCheck]] = {}
+        self._generation = 0  # bumped by every invalidation: a load started before stays out
+
+    async def close(self) -> None:
+        """Write the ballots still waiting for their commit, then stop the ballot writer."""
+        await self.ballots.close()
+
+    # -- what a click is checked against ----------------------------------------------------
+
+    async def _vote_check(self, decision_id: int) -> _VoteCheck:
+        """The cached check of a vote, loading it (once, however many clicks wait) if needed."""
+        check = self._checks.get(decision_id)
+        if check is not None and check.story is self.stories.get(check.story_id):
+            return check
+        task = self._loading.get(decision_id)
+        if task is None:
+            task = asyncio.get_running_loop().create_task(
+                self._load_check(decision_id), name=f"vote-check-{decision_id}"
+            )
+            self._loading[decision_id] = task
+            task.add_done_callback(self._loaded_check(decision_id))
+        return await asyncio.shield(task)
+
+    def _loaded_check(self, decision_id: int) -> Callable[[asyncio.Task[_VoteCheck]], None]:
+        def done(task: asyncio.Task[_VoteCheck]) -> None:
+            if self._loading.get(decision_id) is task:
+                del self._loading[decision_id]
+            if not task.cancelled():
+                task.exception()  # each waiter got it; nothing left unretrieved
+
+        return done
+
+    async def _load_check(self, decision_id: int) -> _VoteCheck:
+        generation = self._generation
+        decision = await self.store.get_decision(decision_id)
+        if decision is None:
+            raise errors.UnknownVote()
+        campaign = await self.store.get_campaign(decision.campaign_id)
+        if campaign is None:
+            raise errors.UnknownVote()
+        settings = await self.store.get_settings(campaign.guild_id)
+        check = _VoteCheck(
+            campaign_id=campaign.id,
+            guild_id=campaign.guild_id,
+            story_id=campaign.story_id,
+            story=self.stories.get(campaign.story_id),
+            choices=decision.choices,
+            labels=self._labels(campaign.story_id, decision),
+            deadline=decision.deadline,
+            is_open=decision.is_open,
+            status=campaign.status,
+            voter_role_id=settings.voter_role_id,
+            blind=settings.blind,
+        )
+        keep = decision.is_open and campaign.status is not CampaignStatus.ENDED
+        if keep and generation == self._generation:
+            self._checks[decision_id] = check
+        return check
+
+    def _invalidate(self, decision_id: int) -> None:
+        """Something a click is checked against changed (call after the change committed)."""
+        self._generation += 1
+        self._checks.pop(decision_id, None)
+        self._loading.pop(decision_id, None)
+
+    def _forget(self, decision_id: int) -> None:
+        """The vote closed: keep nothing of it in memory."""
+        self._invalidate(decision_id)
+        self.ballots.forget(decision_id)
+
+    def _invalidate_guild(self, guild_id: int) -> None:
+        """A guild's voting rules changed: drop the checks of all its votes."""
+        self._generation += 1
+        for decision_id in [d for d, c in self._checks.items() if c.guild_id == guild_id]:
+            del self._checks[decision_id]
+        self._loading.clear()
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -125,6 +228,8 @@ class CampaignService:
         updated = await self.store.set_campaign_status(
             campaign.id, CampaignStatus.PAUSED, reason=reason
         )
+        if decision is not None:
+            self._invalidate(decision.id)
         log.warning("campaign %s paused: %s", campaign.id, reason)
         return updated
 
@@ -293,43 +398,49 @@ class CampaignService:
         member_id: int,
         role_ids: Collection[int] = (),
     ) -> BallotCast:
-        """Record a member's ballot (a later one replaces it); committed before returning."""
-        decision = await self.store.get_decision(decision_id)
-        if decision is None:
+        """Record a member's ballot (a later one replaces it); committed before returning.
+
+        The click is checked against the vote's cached check (no query), then the ballot
+        joins the next group commit. The store still refuses a ballot for a vote that closed
+        meanwhile, so a stale check can never count one after the close.
+        """
+        check = await self._vote_check(decision_id)
+        if check.guild_id != guild_id:
             raise errors.UnknownVote()
-        campaign = await self.store.get_campaign(decision.campaign_id)
-        if campaign is None or campaign.guild_id != guild_id:
-            raise errors.UnknownVote()
-        if not decision.is_open:
+        if not check.is_open:
             raise errors.VoteClosed()
-        if campaign.status is CampaignStatus.PAUSED:
+        if check.status is CampaignStatus.PAUSED:
             raise errors.CampaignPaused()
-        if campaign.status is CampaignStatus.WAITING:
+        if check.status is CampaignStatus.WAITING:
             raise errors.WaitingForModerator()
-        if not 0 <= choice_index < len(decision.choices):
+        if not 0 <= choice_index < len(check.choices):
             raise errors.ChoiceNotOffered()
         now = self.clock()
-        if decision.deadline is not None and now >= decision.deadline:
+        if check.deadline is not None and now >= check.deadline:
             raise errors.VoteClosed()
-        settings = await self.store.get_settings(guild_id)
-        if settings.voter_role_id is not None and settings.voter_role_id not in role_ids:
+        if check.voter_role_id is not None and check.voter_role_id not in role_ids:
             raise errors.NotAVoter()
-        choice_id = decision.choices[choice_index]
-        previous = await self.store.ballot_of(decision_id, member_id)
-        if not await self.store.cast_ballot(decision_id, member_id, choice_id, now):
+        choice_id = check.choices[choice_index]
+        try:
+            counted = await self.ballots.cast(
+                NewBallot(decision_id, member_id, choice_id, now), check.choices
+            )
+        except WriteFailed:
+            raise errors.BallotNotSaved() from None
+        if not counted.accepted:
+            self._forget(decision_id)
             raise errors.VoteClosed()
-        labels = self._labels(campaign.story_id, decision)
         changed_from = None
-        if previous is not None and previous.choice_id != choice_id:
-            changed_from = labels.get(previous.choice_id, previous.choice_id)
+        if counted.previous is not None and counted.previous != choice_id:
+            changed_from = check.labels.get(counted.previous, counted.previous)
         return BallotCast(
             decision_id=decision_id,
-            campaign_id=campaign.id,
+            campaign_id=check.campaign_id,
             choice_id=choice_id,
-            choice_label=labels.get(choice_id, choice_id),
-            deadline=decision.deadline,
+            choice_label=check.labels.get(choice_id, choice_id),
+            deadline=check.deadline,
             changed_from=changed_from,
-            blind=settings.blind,
+            blind=check.blind,
         )
 
     def _labels(self, story_id: str, decision: Decision) -> dict[str, str]:
@@ -343,8 +454,10 @@ class CampaignService:
         }
 
     async def tally(self, decision_id: int) -> dict[str, int]:
-        """Ballots per offered choice, in button order."""
-        return await self.store.tally(decision_id)
+        """Ballots per offered choice, in button order: from the live counts while this
+        process holds them (every committed ballot is in them), else from the store."""
+        counts = self.ballots.counts(decision_id)
+        return counts if counts is not None else await self.store.tally(decision_id)
 
     # -- closing ----------------------------------------------------------------------------
 
@@ -440,6 +553,9 @@ class CampaignService:
                 return await self._apply(
                     loaded, decision, tally, labels, outcome, how, settings, actor_id
                 )
+            except AlreadyClosed:
+                self._forget(decision.id)
+                raise
             except TallyChanged:
                 loaded = await self._load(campaign)
                 continue
@@ -499,6 +615,7 @@ class CampaignService:
             audit=audit,
             expect_tally=tally,
         )
+        self._forget(decision.id)
         self._unschedule(decision.id)
         self._schedule(next_row)
         updated = await self.store.get_campaign(campaign.id)
@@ -540,6 +657,7 @@ class CampaignService:
         deadline = self.clock() + timedelta(seconds=settings.vote_seconds)
         if not await self.store.extend_decision(decision.id, deadline):
             raise AlreadyClosed(decision.id)
+        self._invalidate(decision.id)
         self._schedule(await self.store.get_decision(decision.id))
         log.info("campaign %s vote %s extended: quorum not met", loaded.campaign.id, decision.seq)
         return Extended(
@@ -559,6 +677,7 @@ class CampaignService:
         reason = "the vote tied; a moderator decides with /campaign decide."
         if not await self.store.wait_for_moderator(decision.id, reason=reason):
             raise AlreadyClosed(decision.id)
+        self._invalidate(decision.id)
         self._unschedule(decision.id)
         campaign = await self.store.get_campaign(loaded.campaign.id)
         assert campaign is not None
@@ -580,6 +699,7 @@ class CampaignService:
         left = max(decision.deadline - now, timedelta(0))
         if not await self.store.pause_decision(decision.id, left, reason="paused by a moderator"):
             raise errors.VoteClosed()
+        self._invalidate(decision.id)
         self._unschedule(decision.id)
         await self.store.add_audit(guild_id, campaign.id, actor_id, "pause", None, now)
         log.info("campaign %s paused by %s", campaign.id, actor_id)
@@ -598,6 +718,7 @@ class CampaignService:
         left = decision.remaining if decision.remaining is not None else timedelta(0)
         if not await self.store.resume_decision(decision.id, now + left):
             raise errors.VoteClosed()
+        self._invalidate(decision.id)
         await self.store.add_audit(guild_id, campaign.id, actor_id, "resume", None, now)
         resumed = await self.store.get_decision(decision.id)
         self._schedule(resumed)
@@ -624,7 +745,7 @@ class CampaignService:
         assert campaign is not None and decision is not None
         loaded = await self._load_for_resume(campaign)
         settings = await self.store.get_settings(campaign.guild_id)
-        tally = await self.store.tally(decision_id)
+        tally = await self.tally(decision_id)
         return ClockChange(self._info(campaign), self._vote(loaded, decision, settings, tally))
 
     async def pause_campaign(self, campaign_id: int, reason: str) -> CampaignInfo | None:
@@ -646,6 +767,7 @@ class CampaignService:
             campaign.id, CampaignStatus.ENDED, reason="ended by a moderator", ended_at=now
         )
         if decision is not None:
+            self._forget(decision.id)
             self._unschedule(decision.id)
         await self.store.add_audit(guild_id, campaign.id, actor_id, "end", None, now)
         log.info("campaign %s ended by %s", campaign.id, actor_id)
@@ -666,7 +788,7 @@ class CampaignService:
         settings = await self.store.get_settings(guild_id)
         vote = None
         if decision is not None:
-            tally = await self.store.tally(decision.id)
+            tally = await self.tally(decision.id)
             waiting = campaign.status is CampaignStatus.WAITING
             vote = self._vote(loaded, decision, settings, tally, waiting=waiting)
         return Status(
@@ -733,6 +855,7 @@ class CampaignService:
         if not checked:
             return await self.store.get_settings(guild_id)
         updated = await self.store.update_settings(guild_id, **checked)
+        self._invalidate_guild(guild_id)
         detail = ", ".join(f"{k}={v}" for k, v in checked.items())
         await self.store.add_audit(guild_id, None, actor_id, "settings", detail, self.clock())
         log.info("guild %s settings changed by %s: %s", guild_id, actor_id, detail)
@@ -748,7 +871,7 @@ class CampaignService:
             return None
         loaded = await self._load_for_resume(campaign)
         settings = await self.store.get_settings(campaign.guild_id)
-        tally = await self.store.tally(decision_id)
+        tally = await self.tally(decision_id)
         waiting = campaign.status is CampaignStatus.WAITING
         vote = self._vote(loaded, decision, settings, tally, waiting=waiting)
         return self._info(campaign), vote

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from collections.abc import AsyncIterator, Generator, Mapping, Sequence
+from collections.abc import AsyncIterator, Collection, Generator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import fields
 from datetime import datetime, timedelta
@@ -34,6 +34,7 @@ from bot.store._records import (
     NotFound,
     OpenDeadline,
     SchemaError,
+    StoreError,
     TallyChanged,
     TieBreak,
     duration_us,
@@ -114,6 +115,26 @@ CLOSE_DECISION = """
 UPDATE decisions SET closed_at = :closed_at, outcome = :outcome, how = :how, remaining_us = NULL
  WHERE id = :id AND closed_at IS NULL
 """
+
+# The group commit (bot/campaign/ballots.py) runs these once per batch of ballots: walk the
+# batch's decision ids and look each decision (or its ballots) up by key. The scalar subquery
+# and the CROSS JOIN fix that order whatever the statistics say about small tables.
+OPEN_CHOICES_OF = """
+SELECT j.value AS id,
+       (SELECT d.choices FROM decisions AS d WHERE d.id = j.value AND d.closed_at IS NULL)
+           AS choices
+  FROM json_each(:ids) AS j
+"""
+
+BALLOTS_IN = """
+SELECT b.decision_id, b.member_id, b.choice_id
+  FROM json_each(:ids) AS j CROSS JOIN ballots AS b ON b.decision_id = j.value
+"""
+
+#: The statements the batched ballot writer runs, by name (their plans are tested too).
+BATCH_QUERIES: Mapping[str, str] = MappingProxyType(
+    {"open_choices_of": OPEN_CHOICES_OF, "ballots_in": BALLOTS_IN}
+)
 
 #: The statements a click or the timer runs, by name; tests read their query plans.
 HOT_QUERIES: Mapping[str, str] = MappingProxyType(
@@ -733,23 +754,54 @@ class Store:
 
         Each result is what `cast_ballot` would have returned for that ballot at that point;
         a later ballot of the same member in the batch replaces an earlier one.
+
+        Why it looks this way: each statement sent through aiosqlite costs a round trip to
+        its thread, so the batch takes four whatever its size (BEGIN, which of its votes are
+        open and what they offer, every accepted ballot in one `executemany` of the same
+        conditional INSERT, COMMIT). Inside the IMMEDIATE transaction nothing else can close
+        a vote, so the open check and the INSERT agree; the INSERT still checks on its own.
         """
         results: list[bool] = []
         if not ballots:
             return results
         async with self._write() as db:
+            ids = json.dumps(sorted({ballot.decision_id for ballot in ballots}))
+            rows = await db.execute_fetchall(OPEN_CHOICES_OF, {"ids": ids})
+            offered = {r[0]: frozenset(json.loads(r[1])) for r in rows if r[1] is not None}
+            accepted = []
             for ballot in ballots:
-                cursor = await db.execute(
-                    CAST_BALLOT,
-                    {
-                        "decision_id": ballot.decision_id,
-                        "member_id": ballot.member_id,
-                        "choice_id": ballot.choice_id,
-                        "cast_at": to_us(ballot.cast_at),
-                    },
-                )
-                results.append(cursor.rowcount == 1)
+                ok = ballot.choice_id in offered.get(ballot.decision_id, ())
+                results.append(ok)
+                if ok:
+                    accepted.append(
+                        {
+                            "decision_id": ballot.decision_id,
+                            "member_id": ballot.member_id,
+                            "choice_id": ballot.choice_id,
+                            "cast_at": to_us(ballot.cast_at),
+                        }
+                    )
+            if accepted:
+                cursor = await db.executemany(CAST_BALLOT, accepted)
+                if cursor.rowcount != len(accepted):  # cannot happen inside the transaction
+                    raise StoreError(
+                        f"wrote {cursor.rowcount} of {len(accepted)} ballots; rolled back"
+                    )
         return results
+
+    async def ballots_in(self, decision_ids: Collection[int]) -> dict[int, dict[int, str]]:
+        """Every current ballot of some decisions: decision -> member -> choice id.
+
+        Read to rebuild the in-memory counts of open votes after a restart (one query for
+        all of them, each decision found by its key).
+        """
+        found: dict[int, dict[int, str]] = {decision_id: {} for decision_id in decision_ids}
+        if not found:
+            return found
+        rows = await self._fetchall(BALLOTS_IN, {"ids": json.dumps(sorted(found))})
+        for decision_id, member_id, choice_id in rows:
+            found[decision_id][member_id] = choice_id
+        return found
 
     async def tally(self, decision_id: int) -> dict[str, int]:
         """Ballots per offered choice, in button order, zeros included ({} if unknown)."""
