@@ -247,7 +247,10 @@ class Board:
         try:
             await message.edit(embed=embeds.scene_embed(vote, campaign.story_title))
         except discord.NotFound:
-            await self._pause(campaign, "its vote message was deleted.")
+            # Deleted (by a moderator, say): post the vote again with its ballots; pausing
+            # instead left nothing a resume could redraw. A replaced message needs nothing.
+            if vote.message_id == message_id:
+                await self.post_vote(campaign, vote)
         except discord.HTTPException as exc:
             log.warning("campaign %s: tally refresh failed: %s", campaign.id, exc)
 
