@@ -3,7 +3,9 @@
 No polling: the task sleeps exactly until the next deadline and is restarted whenever a
 deadline is added, moved or removed, so a vote closes on time however far away it is and an
 idle bot does no work. What is due is handed to `on_due` one decision at a time; whether it
-is still open is the close's business (it is closed exactly once by the store).
+is still open is the close's business (it is closed exactly once by the store). A close that
+fails (the database cannot be written, say) is tried again a minute later: its deadline has
+passed, so nothing else would ever close the vote until the next start.
 """
 
 from __future__ import annotations
@@ -12,13 +14,16 @@ import asyncio
 import heapq
 import logging
 from collections.abc import Awaitable, Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from .clock import Clock
 
 log = logging.getLogger(__name__)
 
 DueHandler = Callable[[int], Awaitable[object]]
+
+#: How long after a failed close it is tried again.
+RETRY_AFTER = timedelta(seconds=60)
 
 
 class DeadlineScheduler:
@@ -138,5 +143,11 @@ class DeadlineScheduler:
         except asyncio.CancelledError:
             raise
         except Exception:
-            log.exception("closing vote %s failed", decision_id)
+            log.exception(
+                "closing vote %s failed; trying again in %d s",
+                decision_id,
+                RETRY_AFTER.total_seconds(),
+            )
+            if self._started and decision_id not in self._deadlines:
+                self.schedule(decision_id, self._clock() + RETRY_AFTER)
             return None

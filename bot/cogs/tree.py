@@ -9,6 +9,7 @@ import discord
 from discord import app_commands
 
 from bot.campaign import errors
+from bot.store import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +26,10 @@ async def reply_privately(interaction: discord.Interaction[Any], text: str) -> N
         await interaction.response.send_message(text, ephemeral=True)
 
 
+def _name(interaction: discord.Interaction[Any]) -> str:
+    return interaction.command.qualified_name if interaction.command else "?"
+
+
 class DeckTree(app_commands.CommandTree[Any]):
     """The command tree with the bot's single error handler."""
 
@@ -35,6 +40,9 @@ class DeckTree(app_commands.CommandTree[Any]):
         original = getattr(error, "original", error)
         if isinstance(original, errors.CampaignError):
             text = original.message
+        elif isinstance(original, StoreUnavailable):  # the operator's to fix: say so, once
+            log.error("command %s could not save: %s", _name(interaction), original)
+            text = original.message
         elif isinstance(error, NotModerator):
             text = "Only moderators (Manage Server, or this server's moderator role) can do that."
         elif isinstance(error, app_commands.NoPrivateMessage):
@@ -44,11 +52,7 @@ class DeckTree(app_commands.CommandTree[Any]):
         elif isinstance(error, app_commands.CheckFailure):
             text = "You can't use that command here."
         else:
-            log.error(
-                "command %s failed",
-                interaction.command.qualified_name if interaction.command else "?",
-                exc_info=original,
-            )
+            log.error("command %s failed", _name(interaction), exc_info=original)
             text = "Something went wrong on our side; nothing was changed. Please try again."
         try:
             await reply_privately(interaction, text)

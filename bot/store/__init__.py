@@ -46,6 +46,10 @@ Guarantees
       campaign's status together; ending a campaign closes its open vote (how='ended').
     - Who voted for what leaves the store only as a tally or as one member's own ballot.
 
+    - A file that cannot take writes (read-only, disk full, disk failing) raises
+      ``StoreUnavailable`` with the reason, never a bare ``sqlite3`` error: nothing was
+      written and the connection stays usable for reads and for writes once it recovers.
+
 Concurrency
     One connection per Store; an asyncio lock keeps each method's statements together.
     Multi-statement writes use ``BEGIN IMMEDIATE``, so a second Store or process on the
@@ -71,6 +75,7 @@ from bot.store._records import (
     OpenDeadline,
     SchemaError,
     StoreError,
+    StoreUnavailable,
     TallyChanged,
     TieBreak,
 )
@@ -96,6 +101,7 @@ __all__ = [
     "SchemaError",
     "Store",
     "StoreError",
+    "StoreUnavailable",
     "TallyChanged",
     "TieBreak",
     "load_migrations",

@@ -231,6 +231,23 @@ class SchemaError(StoreError):
     """The database file's schema is not one this code can use."""
 
 
+class StoreUnavailable(StoreError):
+    """The database file cannot take writes now (read-only, disk full, disk failing).
+
+    Nothing was written. `reason` is for the operator's log; `message` is what a member
+    who asked for something is told. The bot keeps running; what it could not save is
+    asked again (the member clicks again, the timer retries).
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"the database cannot be written: {reason}")
+        self.reason = reason
+        self.message = (
+            "Command Deck could not save this: its storage is read-only or full. Please try"
+            " again later, and tell the server's admins."
+        )
+
+
 def to_us(moment: datetime) -> int:
     """Microseconds since the epoch: exact, sortable, and free of time zone text."""
     if moment.tzinfo is None or moment.utcoffset() is None:

@@ -15,6 +15,7 @@ from typing import Any, Self
 
 import aiosqlite
 
+from bot.store._guard import GuardedConnection
 from bot.store._migrate import load_migrations, migrate
 from bot.store._records import (
     OUTCOMELESS,
@@ -261,7 +262,7 @@ class Store:
 
     def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
         """Wrap an open, migrated connection; use `Store.open` instead."""
-        self._db = db
+        self._db = GuardedConnection(db)  # a read-only or full file: StoreUnavailable
         self._lock = asyncio.Lock()
         self.path = path
 

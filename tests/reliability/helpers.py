@@ -47,9 +47,12 @@ async def start(world: World, story: str = "derelict") -> discord.Message:
 
 
 async def campaign_line(world: World) -> str:
-    """The Campaign line of /campaign status (running, or paused: why)."""
+    """The Campaign line of /campaign status (running, or paused: why), or the reply that
+    says why there is no status to show."""
     status = await world.mod.slash(world.channel, "campaign status")
     assert status.ephemeral
+    if not status.response.embeds:
+        return status.response.content
     return status.response.embeds[0].fields[0].value
 
 

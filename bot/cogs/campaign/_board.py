@@ -44,6 +44,9 @@ class Board:
     def __init__(self, bot: DeckBot) -> None:
         self.bot = bot
         self._refreshes: dict[int, asyncio.Task[None]] = {}
+        # One edit of a vote's message at a time: a redraw that read the vote while it was
+        # open must not land after the close marked the message closed.
+        self._edits: dict[int, asyncio.Lock] = {}
 
     async def stop(self) -> None:
         """Cancel pending tally refreshes (the tallies are in the database)."""
@@ -159,24 +162,29 @@ class Board:
         task = self._refreshes.pop(result.decision_id, None)
         if task is not None:
             task.cancel()
-        message = await self._message(closed.campaign.channel_id, result.message_id)
-        if message is None or not message.embeds:
-            return
-        chosen = (
-            list(result.labels).index(result.outcome) if result.outcome in result.labels else None
-        )
-        try:
-            await message.edit(
-                embed=embeds.closed_scene_embed(message.embeds[0], result),
-                view=closed_view(message, chosen),
+        async with self._edits.setdefault(result.decision_id, asyncio.Lock()):
+            message = await self._message(closed.campaign.channel_id, result.message_id)
+            if message is None or not message.embeds:
+                return
+            chosen = (
+                list(result.labels).index(result.outcome)
+                if result.outcome in result.labels
+                else None
             )
-        except discord.HTTPException as exc:
-            log.warning(
-                "campaign %s: could not mark vote %s closed: %s",
-                closed.campaign.id,
-                result.seq,
-                exc,
-            )
+            try:
+                await message.edit(
+                    embed=embeds.closed_scene_embed(message.embeds[0], result),
+                    view=closed_view(message, chosen),
+                )
+            except discord.HTTPException as exc:
+                log.warning(
+                    "campaign %s: could not mark vote %s closed: %s",
+                    closed.campaign.id,
+                    result.seq,
+                    exc,
+                )
+            finally:
+                self._edits.pop(result.decision_id, None)  # closed: no redraw comes after
 
     async def close_buttons(self, channel_id: int, message_id: int | None) -> None:
         """Disable a vote's buttons (the campaign ended)."""
@@ -236,23 +244,27 @@ class Board:
 
     async def refresh_now(self, decision_id: int, channel_id: int, message_id: int | None) -> None:
         """Redraw an open vote's message from the database (tally, clock, state)."""
-        current = await self.bot.campaigns.vote(decision_id)
-        if current is None or message_id is None:
-            return
-        campaign, vote = current
-        channel = await self._channel(channel_id)
-        if channel is None or not hasattr(channel, "get_partial_message"):
-            return
-        message = channel.get_partial_message(message_id)
-        try:
-            await message.edit(embed=embeds.scene_embed(vote, campaign.story_title))
-        except discord.NotFound:
-            # Deleted (by a moderator, say): post the vote again with its ballots; pausing
-            # instead left nothing a resume could redraw. A replaced message needs nothing.
-            if vote.message_id == message_id:
-                await self.post_vote(campaign, vote)
-        except discord.HTTPException as exc:
-            log.warning("campaign %s: tally refresh failed: %s", campaign.id, exc)
+        async with self._edits.setdefault(decision_id, asyncio.Lock()):
+            current = await self.bot.campaigns.vote(decision_id)  # read under the lock
+            if current is None or message_id is None:
+                return
+            campaign, vote = current
+            channel = await self._channel(channel_id)
+            if channel is None or not hasattr(channel, "get_partial_message"):
+                return
+            message = channel.get_partial_message(message_id)
+            try:
+                await message.edit(embed=embeds.scene_embed(vote, campaign.story_title))
+                return
+            except discord.NotFound:
+                pass
+            except discord.HTTPException as exc:
+                log.warning("campaign %s: tally refresh failed: %s", campaign.id, exc)
+                return
+        # Deleted (by a moderator, say): post the vote again with its ballots; pausing
+        # instead left nothing a resume could redraw. A replaced message needs nothing.
+        if vote.message_id == message_id:
+            await self.post_vote(campaign, vote)
 
     async def on_vote_due(self, decision_id: int) -> None:
         """The scheduler's call: close the vote and show the outcome."""
