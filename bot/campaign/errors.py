@@ -31,12 +31,18 @@ class ChannelBusy(CampaignError):
         )
 
 
+def _echo(value: str) -> str:
+    """A member's own words quoted back, short enough for a reply (Discord allows 2,000
+    characters; an option may carry 6,000)."""
+    return value if len(value) <= 100 else value[:99] + "…"
+
+
 class UnknownStory(CampaignError):
     """The story id names no loaded story."""
 
     def __init__(self, story_id: str, known: list[str]) -> None:
         names = ", ".join(known) or "none"
-        super().__init__(f"There is no story called '{story_id}'. Stories here: {names}.")
+        super().__init__(f"There is no story called '{_echo(story_id)}'. Stories here: {names}.")
 
 
 class UnknownVote(CampaignError):
@@ -57,7 +63,7 @@ class ChoiceNotOffered(CampaignError):
     """The choice is not one the vote offers."""
 
     def __init__(self, choice: str | None = None) -> None:
-        what = f"'{choice}' is" if choice else "That choice is"
+        what = f"'{_echo(choice)}' is" if choice else "That choice is"
         super().__init__(f"{what} not one of the choices of this vote.")
 
 

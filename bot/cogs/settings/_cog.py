@@ -20,8 +20,12 @@ Interaction = discord.Interaction["DeckBot"]
 
 
 def _role_id(interaction: Interaction, name: str, role: discord.Role) -> int | None:
-    """A role option: refused from another server; @everyone clears the setting."""
-    if role.guild.id != interaction.guild_id:
+    """A role option: refused from another server; @everyone clears the setting.
+
+    discord.py builds a resolved role with the interaction's guild, so `role.guild` cannot
+    tell; the role must be one the server has."""
+    guild = interaction.guild
+    if role.guild.id != interaction.guild_id or guild is None or guild.get_role(role.id) is None:
         raise errors.InvalidSetting(name, "a role of this server")
     return None if role.is_default() else role.id
 
