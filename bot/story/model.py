@@ -28,6 +28,8 @@ COLOUR_PATTERN = re.compile(r"#[0-9a-fA-F]{6}")
 TITLE_LIMIT = 256
 LABEL_LIMIT = 80
 DESCRIPTION_LIMIT = 4096
+#: The summary opens the start message (content, 2,000 at most) with the title and a line.
+SUMMARY_LIMIT = 1500
 CHOICE_LIMIT = 25
 
 Value = int | bool | str
@@ -90,7 +92,7 @@ class Node(BaseModel):
 class StoryMeta(Node):
     id: Id
     title: Title
-    summary: Text
+    summary: Annotated[str, Field(min_length=1, max_length=SUMMARY_LIMIT)]
     start: Id
 
 

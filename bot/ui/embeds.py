@@ -28,6 +28,8 @@ from bot.store import CampaignStatus, CloseHow, GuildSettings
 from bot.story import SceneView
 
 FIELD_LIMIT = 1024
+TITLE_LIMIT = 256
+CONTENT_LIMIT = 2000
 TOTAL_LIMIT = 6000
 NEUTRAL = discord.Colour(0x5865F2)
 
@@ -223,6 +225,8 @@ def extended_text(extended: Extended) -> str:
 def waiting_text(waiting: Waiting) -> str:
     """Said in the channel when a tie waits for a moderator."""
     names = " and ".join(f"**{waiting.labels.get(c, c)}**" for c in waiting.leaders)
+    if len(names) > CONTENT_LIMIT - 100:  # up to 25 labels of 80: past a message's 2,000
+        names = f"{len(waiting.leaders)} choices"
     return f"The vote tied between {names}. A moderator settles it with `/campaign decide`."
 
 
@@ -231,7 +235,7 @@ def status_embed(status: Status) -> discord.Embed:
     scene = status.scene
     campaign = status.campaign
     embed = discord.Embed(
-        title=f"{campaign.story_title}: {scene.title}",
+        title=clip(f"{campaign.story_title}: {scene.title}", TITLE_LIMIT),
         description=clip(scene.text, 1500),
         colour=colour_of(scene),
     )
@@ -277,7 +281,9 @@ def recap_embed(recap: Recap) -> discord.Embed:
     if len(text) > 4000:
         text = "…\n" + text[-3990:]
     return discord.Embed(
-        title=f"{recap.campaign.story_title}: the story so far", description=text, colour=NEUTRAL
+        title=clip(f"{recap.campaign.story_title}: the story so far", TITLE_LIMIT),
+        description=text,
+        colour=NEUTRAL,
     )
 
 
