@@ -98,7 +98,14 @@ class DeckBot(commands.AutoShardedBot):
             )
         self.stories = loaded.stories
         log.info("stories loaded: %s", ", ".join(sorted(self.stories)) or "none")
-        self._campaigns = CampaignService(self._store, self.stories, clock, self.scheduler)
+        self._campaigns = CampaignService(
+            self._store,
+            self.stories,
+            clock,
+            self.scheduler,
+            ballot_window_s=self.settings.ballot_batch_ms / 1000,
+            hold_unposted=True,
+        )
         self._housekeeping = Housekeeping(self._store, self.stories, clock, self._campaigns)
         self.scheduler.set_handler(self.board.on_vote_due)
         self.add_dynamic_items(VoteButton)
@@ -119,16 +126,21 @@ class DeckBot(commands.AutoShardedBot):
     async def on_ready(self) -> None:
         """Once connected: post the votes whose scene message never went out (a crash or
         an outage between a close and its post), so nobody waits on a vote they can't see."""
+        await self.housekeeping.guilds_present([guild.id for guild in self.guilds])
         if self._posted_unposted:
             return
         self._posted_unposted = True
         for campaign, vote in await self.housekeeping.unposted_votes():
             log.info("campaign %s: posting vote %s that was never posted", campaign.id, vote.seq)
-            await self.board.post_vote(campaign, vote)
+            await self.board.post_vote(campaign, vote, late=True)
 
     async def on_guild_remove(self, guild: discord.Guild) -> None:
         """Removed from a server: keep its data for the grace period."""
         await self.housekeeping.guild_left(guild.id)
+
+    async def on_guild_available(self, guild: discord.Guild) -> None:
+        """A server seen again after a reconnect: it did not leave after all."""
+        await self.housekeeping.guilds_present([guild.id])
 
     async def on_guild_join(self, guild: discord.Guild) -> None:
         """Added (back) to a server: its data, if still kept, is no longer to be deleted."""
@@ -177,6 +189,8 @@ class DeckBot(commands.AutoShardedBot):
         await self.scheduler.stop()
         await self.board.stop()
         await super().close()
+        if self._campaigns is not None:
+            await self._campaigns.close()  # ballots waiting for their commit are written
         if self._store is not None:
             await self._store.close()
             self._store = None

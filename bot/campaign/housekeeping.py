@@ -51,6 +51,12 @@ class Housekeeping:
         if await self.store.guild_returned(guild_id):
             log.info("guild %s re-added the bot within the grace period; data kept", guild_id)
 
+    async def guilds_present(self, guild_ids: list[int]) -> None:
+        """The bot is in these servers now (e.g. re-added while it was down, which Discord
+        reports in the next READY rather than as a join): keep their data."""
+        for guild_id in await self.store.guilds_returned(guild_ids):
+            log.info("guild %s has the bot again; its data is kept", guild_id)
+
     async def purge(self, grace: timedelta) -> list[int]:
         """Delete the data of servers that left longer than `grace` ago."""
         gone = await self.store.purge_departed(self.clock() - grace)

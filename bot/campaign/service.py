@@ -111,11 +111,15 @@ class CampaignService:
         scheduler: DeadlineScheduler | None = None,
         *,
         ballot_window_s: float = 0.002,
+        hold_unposted: bool = False,
     ) -> None:
         self.store = store
         self.stories = stories
         self.clock = clock
         self.scheduler = scheduler
+        #: The bot's rule: a vote whose scene message is not out yet does not close; it gets
+        #: its full time once posted (see `set_message`). Engine tests leave it off.
+        self.hold_unposted = hold_unposted
         #: Group commit of ballots and the open votes' live counts (see ballots.py).
         self.ballots = BallotBox(store, window_s=ballot_window_s)
         self._checks: dict[int, _VoteCheck] = {}
@@ -469,6 +473,8 @@ class CampaignService:
         if decision.deadline > self.clock():
             self._schedule(decision)  # moved since it was scheduled
             return None
+        if self.hold_unposted and decision.message_id is None:
+            return None  # nobody has seen it yet; set_message schedules it once posted
         try:
             return await self._close(decision, CloseHow.TIMER)
         except (AlreadyClosed, errors.StoryUnavailable):
@@ -876,9 +882,30 @@ class CampaignService:
         vote = self._vote(loaded, decision, settings, tally, waiting=waiting)
         return self._info(campaign), vote
 
-    async def set_message(self, decision_id: int, message_id: int) -> None:
-        """Remember which message carries a vote's buttons."""
+    async def set_message(self, decision_id: int, message_id: int, *, late: bool = False) -> None:
+        """Remember which message carries a vote's buttons. A vote whose scene went out `late`
+        (Discord refused it for a while, or the bot restarted before posting it) gets a whole
+        vote's time from now, so nobody loses their say to an outage."""
         await self.store.set_message_id(decision_id, message_id)
+        if not late:
+            return
+        decision = await self.store.get_decision(decision_id)
+        if decision is None or not decision.is_open or decision.deadline is None:
+            return
+        campaign = await self.store.get_campaign(decision.campaign_id)
+        if campaign is None:
+            return
+        settings = await self.store.get_settings(campaign.guild_id)
+        deadline = self.clock() + timedelta(seconds=settings.vote_seconds)
+        if deadline > decision.deadline and await self.store.move_deadline(decision_id, deadline):
+            self._invalidate(decision_id)
+            self._schedule(await self.store.get_decision(decision_id))
+            log.info(
+                "campaign %s vote %s was posted late; it now closes at %s",
+                campaign.id,
+                decision.seq,
+                deadline.isoformat(),
+            )
 
     async def resume_open_votes(self) -> ResumeReport:
         """At start: schedule every open vote's deadline; report those already overdue (the

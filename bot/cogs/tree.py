@@ -18,6 +18,45 @@ class NotModerator(app_commands.CheckFailure):
     """The member lacks Manage Server and the server's moderator role."""
 
 
+class DuplicateInteraction(app_commands.CheckFailure):
+    """Discord delivered this interaction before (a gateway replay); it was handled then."""
+
+
+class RecentInteractions:
+    """The ids of the interactions handled lately, so that a replayed one is not run twice.
+
+    Replays come within a gateway session, seconds apart, so a bounded window suffices."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self.size = size
+        self._ids: dict[int, None] = {}
+
+    def first_time(self, interaction_id: int) -> bool:
+        """True the first time an id is seen; False for a replay."""
+        if interaction_id in self._ids:
+            return False
+        self._ids[interaction_id] = None
+        if len(self._ids) > self.size:
+            del self._ids[next(iter(self._ids))]
+        return True
+
+
+async def answer(interaction: discord.Interaction[Any], *args: Any, **kwargs: Any) -> bool:
+    """Answer a command whose change is already committed. If Discord fails the answer, the
+    change stands and the work goes on (the member sees "interaction failed"): logged as a
+    warning, never an error that would skip what follows."""
+    try:
+        await interaction.response.send_message(*args, **kwargs)
+    except discord.HTTPException as exc:
+        log.warning("could not answer /%s: %s", _name(interaction), exc)
+        return False
+    return True
+
+
+def _name(interaction: discord.Interaction[Any]) -> str:
+    return interaction.command.qualified_name if interaction.command else "?"
+
+
 async def reply_privately(interaction: discord.Interaction[Any], text: str) -> None:
     """Answer once, privately: a response if none was sent yet, else a follow-up."""
     if interaction.response.is_done():
@@ -31,13 +70,26 @@ def _name(interaction: discord.Interaction[Any]) -> str:
 
 
 class DeckTree(app_commands.CommandTree[Any]):
-    """The command tree with the bot's single error handler."""
+    """The command tree with the bot's single error handler and replay guard."""
+
+    def __init__(self, client: discord.Client, **options: Any) -> None:
+        super().__init__(client, **options)
+        self.recent = RecentInteractions()
+
+    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
+        """Run each interaction once, however often the gateway delivers it."""
+        if not self.recent.first_time(interaction.id):
+            raise DuplicateInteraction()
+        return True
 
     async def on_error(
         self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
     ) -> None:
         """Turn every refusal into one private reply; log what is a bug."""
         original = getattr(error, "original", error)
+        if isinstance(error, DuplicateInteraction):
+            log.info("ignored a replayed interaction %s", interaction.id)
+            return
         if isinstance(original, errors.CampaignError):
             text = original.message
         elif isinstance(original, StoreUnavailable):  # the operator's to fix: say so, once

@@ -587,6 +587,17 @@ class Store:
             await self._set_status_of(db, decision_id, CampaignStatus.RUNNING, None)
         return True
 
+    async def move_deadline(self, decision_id: int, deadline: datetime) -> bool:
+        """Give a running vote a later deadline (its scene was posted late); False when the
+        vote is closed, paused or unknown."""
+        async with self._write() as db:
+            cursor = await db.execute(
+                "UPDATE decisions SET deadline = :d "
+                "WHERE id = :id AND closed_at IS NULL AND deadline IS NOT NULL",
+                {"d": to_us(deadline), "id": decision_id},
+            )
+            return cursor.rowcount == 1
+
     async def wait_for_moderator(self, decision_id: int, *, reason: str | None = None) -> bool:
         """Leave the vote open with no clock and mark the campaign waiting (tie rule
         'moderator'); `/campaign decide` then closes it. False when the vote is closed."""
@@ -860,6 +871,19 @@ class Store:
                 "DELETE FROM guild_departures WHERE guild_id = :g", {"g": guild_id}
             )
             return cursor.rowcount == 1
+
+    async def guilds_returned(self, guild_ids: list[int]) -> list[int]:
+        """Cancel the departure of every guild listed (the bot is in them); returns those
+        that had one."""
+        if not guild_ids:
+            return []
+        async with self._write() as db:
+            rows = await db.execute_fetchall(
+                "DELETE FROM guild_departures WHERE guild_id IN "
+                "(SELECT value FROM json_each(:ids)) RETURNING guild_id",
+                {"ids": json.dumps(guild_ids)},
+            )
+            return [int(r["guild_id"]) for r in rows]
 
     async def purge_departed(self, before: datetime) -> list[int]:
         """Delete every trace of guilds that left before `before`; returns their ids."""

@@ -79,15 +79,6 @@ async def test_429_for_good_pauses_then_resume_posts_the_scene_once(world: World
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a vote's clock starts when the close opens it, not when its scene is posted: with"
-    " the default 120 s votes, the third retry (156 s) comes after the deadline, the unseen"
-    " vote closes with no ballots and the story moves on while the channel cannot see it; its"
-    " scene then appears late, out of order, with live buttons (bot/cogs/campaign/_board.py"
-    " + bot/campaign/service.py: restart the clock when the scene is finally posted, or hold"
-    " the timer while posting is retried)",
-)
 async def test_a_vote_posted_late_gets_its_full_time(world: World) -> None:
     scene = await start(world)
     await world.members[0].click(scene, label="Force the door with the winch")
@@ -130,16 +121,6 @@ async def test_a_failed_click_answer_still_counts_the_ballot_once(
     assert "(the vote closed on time; 1 vote)" in field(again(world, scene), "Decided")
 
 
-ANSWER_FIRST = (
-    "start, skip and decide commit, then answer the interaction, then post: when the answer"
-    " fails (500/429) the exception skips the post (bot/cogs/campaign/_cog.py), so the next"
-    " scene never appears, the tree logs an ERROR and tells the moderator 'nothing was"
-    " changed' although the vote closed. Fix: answer through a helper that logs a warning on"
-    " HTTPException (as Board.handle_vote does) and always go on to post"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=ANSWER_FIRST)
 @pytest.mark.parametrize("command", ["campaign skip", "campaign decide"])
 async def test_a_failed_command_answer_still_moves_the_story_on_once(
     world: World, command: str, caplog: pytest.LogCaptureFixture
@@ -158,7 +139,6 @@ async def test_a_failed_command_answer_still_moves_the_story_on_once(
     assert not logged
 
 
-@pytest.mark.xfail(strict=True, reason=ANSWER_FIRST)
 async def test_a_failed_start_answer_still_posts_the_first_scene(
     world: World, caplog: pytest.LogCaptureFixture
 ) -> None:

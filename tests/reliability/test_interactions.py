@@ -73,18 +73,6 @@ async def test_a_replayed_click_counts_once(world: World) -> None:
     assert "(the vote closed on time; 1 vote)" in field(again(world, scene), "Decided")
 
 
-REPLAY = (
-    "nothing remembers which interactions were handled: a replayed INTERACTION_CREATE runs"
-    " its use case again. A click replayed after the member changed their mind puts the old"
-    " choice back; a replayed /campaign skip closes the NEXT vote too, and its second answer"
-    " fails (40060) into an ERROR. Fix: remember recent interaction ids (bounded, in memory:"
-    " a replay only happens within one gateway session) and drop a repeat before it reaches"
-    " a use case: DeckTree.interaction_check for commands, VoteButton.interaction_check or"
-    " Board.handle_vote for clicks (bot/cogs/tree.py, bot/ui/views.py)"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=REPLAY)
 async def test_a_replayed_click_after_a_change_of_mind_does_not_undo_it(world: World) -> None:
     scene = await start(world)
     await world.members[0].click(scene, label="Force the door with the winch")
@@ -113,7 +101,6 @@ async def test_a_replayed_command_acts_once(world: World, command: str) -> None:
     assert listed.response.embeds[0].description.count("The Derelict") == 1
 
 
-@pytest.mark.xfail(strict=True, reason=REPLAY)
 async def test_a_replayed_skip_closes_one_vote(
     world: World, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -208,14 +208,6 @@ async def test_a_removed_guild_is_deleted_after_the_grace_period(
     assert "begins" in started.response.content
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the departure is cancelled only by on_guild_join; a guild that adds the bot back"
-    " while it is down comes in the next READY (no guild_join), so its data is purged after"
-    " the grace period although the bot is in it (bot/app.py: on ready, and on"
-    " guild_available, cancel the departure of every guild the bot is in; or skip guilds in"
-    " self.guilds when purging)",
-)
 async def test_a_guild_that_adds_the_bot_back_while_it_is_down_keeps_its_data(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:

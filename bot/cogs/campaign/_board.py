@@ -9,7 +9,6 @@ paused with the reason instead of failing over and over.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +26,8 @@ from bot.campaign import (
 )
 from bot.ui import embeds
 from bot.ui.views import closed_view, vote_view
+
+from ..tree import answer
 
 if TYPE_CHECKING:
     from bot.app import DeckBot
@@ -74,23 +75,30 @@ class Board:
         """Post in the campaign's channel, retrying while Discord fails (5xx, 429) with a
         growing wait; pause the campaign, saying why, when posting is impossible or keeps
         failing. The votes are already committed: nothing is decided twice."""
+        message, _ = await self._send(campaign, **kwargs)
+        return message
+
+    async def _send(
+        self, campaign: CampaignInfo, **kwargs: Any
+    ) -> tuple[discord.Message | None, int]:
+        """`send`, also saying how many attempts it took."""
         channel = await self._channel(campaign.channel_id)
         if channel is None:
             await self._pause(campaign, "its channel is gone or the bot can no longer see it.")
-            return None
+            return None, 0
         for attempt, wait in enumerate((*RETRY_WAITS, None), start=1):
             try:
-                return await channel.send(**kwargs)
+                return await channel.send(**kwargs), attempt
             except discord.Forbidden:
                 await self._pause(
                     campaign,
                     "the bot cannot post in its channel (it needs View Channel, Send Messages"
                     " and Embed Links).",
                 )
-                return None
+                return None, attempt
             except discord.NotFound:
                 await self._pause(campaign, "its channel is gone.")
-                return None
+                return None, attempt
             except discord.HTTPException as exc:
                 retryable = exc.status >= 500 or exc.status == 429
                 log.warning(
@@ -101,21 +109,26 @@ class Board:
                         campaign,
                         f"Discord kept refusing its next message (HTTP {exc.status}).",
                     )
-                    return None
+                    return None, attempt
                 await asyncio.sleep(wait)
-        return None
+        return None, 0
 
     # -- posting -----------------------------------------------------------------------------
 
-    async def post_vote(self, campaign: CampaignInfo, vote: OpenVote) -> discord.Message | None:
-        """Post a vote's scene message with its buttons, and remember the message."""
-        message = await self.send(
+    async def post_vote(
+        self, campaign: CampaignInfo, vote: OpenVote, *, late: bool = False
+    ) -> discord.Message | None:
+        """Post a vote's scene message with its buttons, and remember the message. A vote
+        posted `late` (or only after retries) gets a whole vote's time from now."""
+        message, attempts = await self._send(
             campaign,
             embed=embeds.scene_embed(vote, campaign.story_title),
             view=vote_view(vote),
         )
         if message is not None:
-            await self.bot.campaigns.set_message(vote.decision_id, message.id)
+            await self.bot.campaigns.set_message(
+                vote.decision_id, message.id, late=late or attempts > 1
+            )
         return message
 
     async def post_epilogue(self, campaign: CampaignInfo, epilogue: Epilogue) -> None:
@@ -202,8 +215,11 @@ class Board:
         self, interaction: discord.Interaction[DeckBot], decision_id: int, choice_index: int
     ) -> None:
         """A click: record the ballot (committed), then answer privately."""
+        if not self.bot.tree.recent.first_time(interaction.id):
+            log.info("ignored a replayed click %s", interaction.id)
+            return
         if interaction.guild_id is None:
-            await interaction.response.send_message("Votes happen in a server.", ephemeral=True)
+            await answer(interaction, "Votes happen in a server.", ephemeral=True)
             return
         roles = [role.id for role in getattr(interaction.user, "roles", [])]
         try:
@@ -215,14 +231,10 @@ class Board:
                 role_ids=roles,
             )
         except errors.CampaignError as exc:
-            with contextlib.suppress(discord.HTTPException):
-                await interaction.response.send_message(exc.message, ephemeral=True)
+            await answer(interaction, exc.message, ephemeral=True)
             return
-        try:
-            await interaction.response.send_message(embeds.ballot_reply(cast), ephemeral=True)
-        except discord.HTTPException as exc:
-            # The ballot is committed; a replayed or expired interaction only loses its reply.
-            log.warning("vote %s: could not answer the click: %s", decision_id, exc)
+        # The ballot is committed; if the answer fails, the member only loses the reply.
+        await answer(interaction, embeds.ballot_reply(cast), ephemeral=True)
         if not cast.blind and interaction.message is not None and interaction.channel_id:
             self.tally_changed(decision_id, interaction.channel_id, interaction.message.id)
 

@@ -20,6 +20,7 @@ from bot.story.render import RenderError, render_png
 from bot.ui import embeds
 
 from ..permissions import is_moderator, moderator_only
+from ..tree import answer
 
 if TYPE_CHECKING:
     from bot.app import DeckBot
@@ -52,9 +53,10 @@ class CampaignCog(commands.GroupCog, group_name="campaign", group_description="S
         started = await self.bot.campaigns.start(
             guild_id=guild_id, channel_id=channel_id, story_id=story, actor_id=interaction.user.id
         )
-        await interaction.response.send_message(
+        await answer(
+            interaction,
             f"**{started.campaign.story_title}** begins. {started.summary}\n"
-            "Vote with the buttons; you can change your vote until it closes."
+            "Vote with the buttons; you can change your vote until it closes.",
         )
         if started.vote is not None:
             await self.bot.board.post_vote(started.campaign, started.vote)
@@ -83,8 +85,9 @@ class CampaignCog(commands.GroupCog, group_name="campaign", group_description="S
             guild_id=guild_id, channel_id=channel_id, actor_id=interaction.user.id
         )
         left = embeds.format_span(change.vote.remaining) if change.vote.remaining else "no time"
-        await interaction.response.send_message(
-            f"{interaction.user.mention} paused the campaign with {left} left on the vote."
+        await answer(
+            interaction,
+            f"{interaction.user.mention} paused the campaign with {left} left on the vote.",
         )
         await self.bot.board.refresh_now(
             change.vote.decision_id, channel_id, change.vote.message_id
@@ -99,8 +102,9 @@ class CampaignCog(commands.GroupCog, group_name="campaign", group_description="S
             guild_id=guild_id, channel_id=channel_id, actor_id=interaction.user.id
         )
         closes = discord.utils.format_dt(change.vote.deadline, "R") if change.vote.deadline else ""
-        await interaction.response.send_message(
-            f"{interaction.user.mention} resumed the campaign. The vote closes {closes}."
+        await answer(
+            interaction,
+            f"{interaction.user.mention} resumed the campaign. The vote closes {closes}.",
         )
         if change.vote.message_id is None:
             await self.bot.board.post_vote(change.campaign, change.vote)
@@ -117,7 +121,7 @@ class CampaignCog(commands.GroupCog, group_name="campaign", group_description="S
         outcome = await self.bot.campaigns.skip(
             guild_id=guild_id, channel_id=channel_id, actor_id=interaction.user.id
         )
-        await interaction.response.send_message("You closed the vote.", ephemeral=True)
+        await answer(interaction, "You closed the vote.", ephemeral=True)
         await self.bot.board.render_close(outcome)
 
     @app_commands.command(name="decide")
@@ -129,9 +133,7 @@ class CampaignCog(commands.GroupCog, group_name="campaign", group_description="S
         closed: Closed = await self.bot.campaigns.decide(
             guild_id=guild_id, channel_id=channel_id, choice_id=choice, actor_id=interaction.user.id
         )
-        await interaction.response.send_message(
-            f"Decided: **{closed.result.outcome_label}**.", ephemeral=True
-        )
+        await answer(interaction, f"Decided: **{closed.result.outcome_label}**.", ephemeral=True)
         await self.bot.board.render_close(closed)
 
     @decide.autocomplete("choice")
@@ -158,9 +160,10 @@ class CampaignCog(commands.GroupCog, group_name="campaign", group_description="S
         ended = await self.bot.campaigns.end(
             guild_id=guild_id, channel_id=channel_id, actor_id=interaction.user.id
         )
-        await interaction.response.send_message(
+        await answer(
+            interaction,
             f"{interaction.user.mention} ended **{ended.campaign.story_title}** after"
-            f" {ended.decisions} decisions."
+            f" {ended.decisions} decisions.",
         )
         await self.bot.board.close_buttons(channel_id, ended.closed_message_id)
 
@@ -171,14 +174,14 @@ class CampaignCog(commands.GroupCog, group_name="campaign", group_description="S
         """The current scene, the ship's state and the open vote."""
         guild_id, channel_id = _where(interaction)
         status = await self.bot.campaigns.status(guild_id=guild_id, channel_id=channel_id)
-        await interaction.response.send_message(embed=embeds.status_embed(status), ephemeral=True)
+        await answer(interaction, embed=embeds.status_embed(status), ephemeral=True)
 
     @app_commands.command(name="recap")
     async def recap(self, interaction: Interaction) -> None:
         """The story so far: each decision, its votes and what happened."""
         guild_id, channel_id = _where(interaction)
         recap = await self.bot.campaigns.recap(guild_id=guild_id, channel_id=channel_id)
-        await interaction.response.send_message(embed=embeds.recap_embed(recap), ephemeral=True)
+        await answer(interaction, embed=embeds.recap_embed(recap), ephemeral=True)
 
     @app_commands.command(name="map")
     @app_commands.describe(full="Show every scene's title, not only those seen (moderators)")
@@ -207,6 +210,4 @@ class CampaignCog(commands.GroupCog, group_name="campaign", group_description="S
         """This server's campaigns: channel, story, status, started."""
         guild_id, _ = _where(interaction)
         campaigns = await self.bot.campaigns.campaigns(guild_id)
-        await interaction.response.send_message(
-            embed=embeds.campaigns_embed(campaigns), ephemeral=True
-        )
+        await answer(interaction, embed=embeds.campaigns_embed(campaigns), ephemeral=True)

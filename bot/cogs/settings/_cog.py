@@ -12,6 +12,7 @@ from bot.campaign import errors
 from bot.ui import embeds
 
 from ..permissions import moderator_only
+from ..tree import answer
 
 if TYPE_CHECKING:
     from bot.app import DeckBot
@@ -45,9 +46,7 @@ class SettingsCog(commands.GroupCog, group_name="settings", group_description="V
         """Show this server's voting rules (moderators)."""
         assert interaction.guild_id is not None
         settings = await self.bot.campaigns.settings(interaction.guild_id)
-        await interaction.response.send_message(
-            embed=embeds.settings_embed(settings), ephemeral=True
-        )
+        await answer(interaction, embed=embeds.settings_embed(settings), ephemeral=True)
 
     @app_commands.command(name="set")
     @app_commands.describe(
@@ -96,6 +95,4 @@ class SettingsCog(commands.GroupCog, group_name="settings", group_description="V
         settings = await self.bot.campaigns.update_settings(
             guild_id=interaction.guild_id, actor_id=interaction.user.id, changes=changes
         )
-        await interaction.response.send_message(
-            "Saved.", embed=embeds.settings_embed(settings), ephemeral=True
-        )
+        await answer(interaction, "Saved.", embed=embeds.settings_embed(settings), ephemeral=True)
