@@ -234,7 +234,7 @@ class CampaignService:
         )
         if decision is not None:
             self._invalidate(decision.id)
-        log.warning("campaign %s paused: %s", campaign.id, reason)
+        log.warning("%s paused: %s", _where(campaign), reason)
         return updated
 
     async def _load(self, campaign: Campaign) -> _Loaded:
@@ -376,13 +376,7 @@ class CampaignService:
             campaign = await self.store.set_campaign_status(
                 campaign.id, CampaignStatus.PAUSED, reason=stuck
             )
-        log.info(
-            "campaign %s started: guild %s channel %s story %s",
-            campaign.id,
-            guild_id,
-            channel_id,
-            story.id,
-        )
+        log.info("%s started: story %s by %s", _where(campaign), story.id, actor_id)
         self._schedule(decision)
         loaded = _Loaded(campaign, story, state)
         vote = None
@@ -627,12 +621,11 @@ class CampaignService:
         updated = await self.store.get_campaign(campaign.id)
         assert updated is not None
         log.info(
-            "campaign %s vote %s closed by %s: %s (%s) tally %s",
-            campaign.id,
+            "%s vote %s closed (%s): %s, tally %s",
+            _where(campaign),
             decision.seq,
             how.value,
-            outcome,
-            campaign.channel_id,
+            outcome or "no decision",
             tally,
         )
         result = VoteResult(
@@ -654,7 +647,7 @@ class CampaignService:
             next_vote = self._vote(after, next_row, settings, dict.fromkeys(next_row.choices, 0))
         epilogue = self._epilogue(story, state) if state.ended else None
         if state.ended:
-            log.info("campaign %s ended at '%s'", campaign.id, state.scene)
+            log.info("%s ended at '%s'", _where(campaign), state.scene)
         return Closed(self._info(updated), result, next_vote, epilogue, paused_reason)
 
     async def _extend(
@@ -665,7 +658,7 @@ class CampaignService:
             raise AlreadyClosed(decision.id)
         self._invalidate(decision.id)
         self._schedule(await self.store.get_decision(decision.id))
-        log.info("campaign %s vote %s extended: quorum not met", loaded.campaign.id, decision.seq)
+        log.info("%s vote %s extended: quorum not met", _where(loaded.campaign), decision.seq)
         return Extended(
             self._info(loaded.campaign),
             decision.id,
@@ -687,7 +680,7 @@ class CampaignService:
         self._unschedule(decision.id)
         campaign = await self.store.get_campaign(loaded.campaign.id)
         assert campaign is not None
-        log.info("campaign %s vote %s tied; waiting for a moderator", campaign.id, decision.seq)
+        log.info("%s vote %s tied; waiting for a moderator", _where(campaign), decision.seq)
         return Waiting(
             self._info(campaign), decision.id, tally, leaders, labels, decision.message_id
         )
@@ -708,7 +701,7 @@ class CampaignService:
         self._invalidate(decision.id)
         self._unschedule(decision.id)
         await self.store.add_audit(guild_id, campaign.id, actor_id, "pause", None, now)
-        log.info("campaign %s paused by %s", campaign.id, actor_id)
+        log.info("%s paused by %s", _where(campaign), actor_id)
         return await self._clock_change(campaign.id, decision.id)
 
     async def resume(self, *, guild_id: int, channel_id: int, actor_id: int) -> ClockChange:
@@ -728,7 +721,7 @@ class CampaignService:
         await self.store.add_audit(guild_id, campaign.id, actor_id, "resume", None, now)
         resumed = await self.store.get_decision(decision.id)
         self._schedule(resumed)
-        log.info("campaign %s resumed by %s", loaded.campaign.id, actor_id)
+        log.info("%s resumed by %s", _where(loaded.campaign), actor_id)
         return await self._clock_change(campaign.id, decision.id)
 
     async def _load_for_resume(self, campaign: Campaign) -> _Loaded:
@@ -776,7 +769,7 @@ class CampaignService:
             self._forget(decision.id)
             self._unschedule(decision.id)
         await self.store.add_audit(guild_id, campaign.id, actor_id, "end", None, now)
-        log.info("campaign %s ended by %s", campaign.id, actor_id)
+        log.info("%s ended by %s", _where(campaign), actor_id)
         decisions = [d for d in await self.store.decisions_of(campaign.id) if d.outcome]
         return EndedCampaign(
             self._info(updated),
@@ -901,8 +894,8 @@ class CampaignService:
             self._invalidate(decision_id)
             self._schedule(await self.store.get_decision(decision_id))
             log.info(
-                "campaign %s vote %s was posted late; it now closes at %s",
-                campaign.id,
+                "%s vote %s was posted late; it now closes at %s",
+                _where(campaign),
                 decision.seq,
                 deadline.isoformat(),
             )
@@ -924,3 +917,8 @@ def _margin(counts: Mapping[str, int]) -> int | None:
         return None
     ranked = [*sorted(counts.values(), reverse=True), 0]
     return ranked[0] - ranked[1]
+
+
+def _where(campaign: Campaign) -> str:
+    """How a log line names a campaign: with its guild and channel, for grep."""
+    return f"campaign {campaign.id} (guild {campaign.guild_id}, channel {campaign.channel_id})"

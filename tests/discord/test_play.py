@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import discord
 import pytest
 from simcord import SetupError
@@ -371,3 +373,20 @@ async def test_autocomplete_offers_stories_and_open_choices(world: World) -> Non
     await start(world)
     choices = await world.mod.autocomplete(world.channel, "campaign decide", "choice", "door")
     assert [c["value"] for c in choices] == ["force", "hack"]
+
+
+async def test_campaign_events_are_logged_with_guild_channel_and_campaign(
+    world: World, caplog
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot")
+    scene = await start(world)
+    await world.members[0].click(scene, label="Force the door with the winch")
+    await world.mod.slash(world.channel, "campaign pause")
+    await world.mod.slash(world.channel, "campaign resume")
+    await world.env.advance_time(121)
+    where = f"campaign 1 (guild {world.guild.id}, channel {world.channel.id})"
+    lines = [r.getMessage() for r in caplog.records if r.name == "bot.campaign.service"]
+    assert f"{where} started: story derelict by {world.mod.id}" in lines
+    assert f"{where} paused by {world.mod.id}" in lines
+    assert f"{where} resumed by {world.mod.id}" in lines
+    assert f"{where} vote 1 closed (timer): force, tally {{'force': 1, 'hack': 0}}" in lines
