@@ -8,6 +8,7 @@ overwrites, are reported instead.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -117,6 +118,10 @@ class _LineBuilder:
         return result
 
 
+#: What YAML counts as a line break (its line numbers count these).
+_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+
+
 class YamlError(Exception):
     """A file that is not valid YAML, located."""
 
@@ -139,7 +144,9 @@ def read_yaml(path: Path, display: str) -> Any:
         raise YamlError(Problem(display, 1, "YAML error: nested too deeply")) from exc
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else 1
+        # At the end of a file with no final line break, libyaml's mark is one line past it.
+        last = len(_LINE_BREAK.findall(text)) + 1
+        line = min(mark.line + 1, last) if mark is not None else 1
         what = exc.problem or exc.context or "invalid YAML"
         raise YamlError(Problem(display, line, f"YAML error: {what}")) from exc
     except yaml.YAMLError as exc:
