@@ -8,7 +8,10 @@ reads commands on stdin, one per trial:
 For each it forks a worker that plays campaigns through the real `CampaignService` on that
 file, as the bot would after a start: it reschedules every open vote (closing the overdue
 ones at once), then runs a seeded mix of starts, ballots, timer closes, skips, decides,
-pauses, resumes, ends and settings changes until it is killed. The fork server prints
+pauses, resumes, ends and settings changes until it is killed. Like the bot it holds a vote whose scene was
+never posted (`hold_unposted`), "posts" each new vote (`set_message`, what the Board does once
+Discord took the message) and at start posts, late, the votes a kill left unposted, as
+`on_ready` does. The fork server prints
 
     PID <pid>                       the worker is starting (open, migrate, resume)
     DONE <pid> <status>             the worker is gone (status -9: SIGKILL)
@@ -33,7 +36,15 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.campaign import CampaignService, Closed, DeadlineScheduler, Extended, ManualClock, Waiting
+from bot.campaign import (
+    CampaignService,
+    Closed,
+    DeadlineScheduler,
+    Extended,
+    Housekeeping,
+    ManualClock,
+    Waiting,
+)
 from bot.campaign.errors import CampaignError
 from bot.store import Store
 from bot.story import Story, load_story
@@ -70,16 +81,35 @@ def describe(outcome: object) -> str:
     return "none"
 
 
-async def close_overdue(
-    service: CampaignService, scheduler: DeadlineScheduler, clock: ManualClock
+async def post(
+    service: CampaignService, decision_id: int, rng: random.Random, *, late: bool = False
 ) -> None:
-    """What the bot's scheduler does at start: close every vote whose deadline passed."""
+    """What the Board does once Discord took a vote's scene message: remember it."""
+    message_id = rng.randrange(1, 2**62)
+    say(f"TRY post {decision_id} {message_id}")
+    await service.set_message(decision_id, message_id, late=late)
+    say(f"ACK post {decision_id} {message_id}")
+
+
+async def post_next(service: CampaignService, outcome: object, rng: random.Random) -> None:
+    if isinstance(outcome, Closed) and outcome.next_vote is not None:
+        await post(service, outcome.next_vote.decision_id, rng)
+
+
+async def start_up(
+    service: CampaignService, housekeeping: Housekeeping, rng: random.Random
+) -> None:
+    """What the bot does at start: reschedule every open vote and close the overdue ones
+    (setup_hook and the scheduler), then post the votes never posted (on_ready)."""
     report = await service.resume_open_votes()
     say(f"RESUMED {report.scheduled} {len(report.overdue)}")
     for decision_id in report.overdue:
         say(f"TRY due {decision_id}")
         outcome = await service.close_due(decision_id)
         say(f"ACK due {decision_id} {describe(outcome)}")
+        await post_next(service, outcome, rng)
+    for _, vote in await housekeeping.unposted_votes():
+        await post(service, vote.decision_id, rng, late=True)
 
 
 async def open_votes(service: CampaignService) -> list[tuple[int, int, object, object]]:
@@ -109,6 +139,8 @@ async def step(service: CampaignService, clock: ManualClock, rng: random.Random)
         )
         vote = started.vote.decision_id if started.vote else 0
         say(f"ACK start {started.campaign.id} {vote}")
+        if vote:
+            await post(service, vote, rng)
         return
     guild_id, channel_id, campaign, decision = rng.choice(live)
     roll = rng.random()
@@ -127,19 +159,21 @@ async def step(service: CampaignService, clock: ManualClock, rng: random.Random)
         say(f"TRY due {decision.id}")
         outcome = await service.close_due(decision.id)
         say(f"ACK due {decision.id} {describe(outcome)}")
+        await post_next(service, outcome, rng)
     elif roll < 0.83:
         say(f"TRY skip {decision.id if decision else 0}")
         outcome = await service.skip(guild_id=guild_id, channel_id=channel_id, actor_id=MOD)
-        say(
-            f"ACK skip {outcome.decision_id if not isinstance(outcome, Closed) else outcome.result.decision_id} {describe(outcome)}"
-        )
+        closed = outcome.result.decision_id if isinstance(outcome, Closed) else outcome.decision_id
+        say(f"ACK skip {closed} {describe(outcome)}")
+        await post_next(service, outcome, rng)
     elif decision is not None and roll < 0.87:
         choice = rng.choice(decision.choices)
         say(f"TRY decide {decision.id} {choice}")
-        closed = await service.decide(
+        decided = await service.decide(
             guild_id=guild_id, channel_id=channel_id, choice_id=choice, actor_id=MOD
         )
-        say(f"ACK decide {closed.result.decision_id} {choice}")
+        say(f"ACK decide {decided.result.decision_id} {choice}")
+        await post_next(service, decided, rng)
     elif roll < 0.91:
         say(f"TRY pause {campaign.id}")
         await service.pause(guild_id=guild_id, channel_id=channel_id, actor_id=MOD)
@@ -169,8 +203,9 @@ async def work(
     rng = random.Random(seed)
     async with Store.open(path, synchronous=synchronous) as store:
         scheduler = DeadlineScheduler(clock)  # never started: this worker closes votes itself
-        service = CampaignService(store, stories, clock, scheduler)
-        await close_overdue(service, scheduler, clock)
+        service = CampaignService(store, stories, clock, scheduler, hold_unposted=True)
+        housekeeping = Housekeeping(store, stories, clock, service)
+        await start_up(service, housekeeping, rng)
         say("READY")
         for _ in range(100_000):
             clock.advance(rng.choice((0, 0, 1, 5)))
@@ -192,12 +227,12 @@ def serve() -> None:
             code = 0
             try:
                 asyncio.run(work(Path(path), int(seed), synchronous, float(start), stories))
-            except BaseException as exc:  # a worker that stops on its own fails the test
+            except BaseException:  # a worker that stops on its own fails the test
                 import traceback
 
                 traceback.print_exc()
                 sys.stderr.flush()
-                code = 3 if not isinstance(exc, SystemExit) else 4
+                code = 3
             os._exit(code)
         say(f"PID {pid}")
         _, status = os.waitpid(pid, 0)

@@ -54,6 +54,7 @@ class Ledger:
     closed: set[int] = field(default_factory=set)
     started: dict[int, int] = field(default_factory=dict)
     ended: set[int] = field(default_factory=set)
+    posted: dict[int, int] = field(default_factory=dict)
     acks: int = 0
     in_flight: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     kills: int = 0
@@ -74,6 +75,8 @@ class Ledger:
             self.started[int(rest[0])] = int(rest[1])
         elif action == "end":
             self.ended.add(int(rest[0]))
+        elif action == "post":
+            self.posted[int(rest[0])] = int(rest[1])
 
 
 class ForkServer:
@@ -189,6 +192,8 @@ def check_file(db: Path, ledger: Ledger) -> list[tuple[int, int]]:
             assert first == 0 or by_id[first]["seq"] == 1
         for campaign_id in ledger.ended:
             assert campaigns[campaign_id]["status"] == "ended"
+        for decision_id, message_id in ledger.posted.items():
+            assert by_id[decision_id]["message_id"] == message_id, "acknowledged post lost"
         running_votes = []
         for campaign_id, campaign in campaigns.items():
             rows = decisions[campaign_id]
