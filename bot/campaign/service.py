@@ -68,6 +68,8 @@ STORY_HOW = {
     CloseHow.NO_QUORUM: "majority",
     CloseHow.NO_DECISION: "no_decision",
 }
+#: The least time a vote keeps when a fault (not a moderator) pauses its campaign.
+FAULT_PAUSE_FLOOR_S = 60
 #: Closing retries when ballots keep landing between the count and the close.
 CLOSE_ATTEMPTS = 5
 
@@ -223,10 +225,14 @@ class CampaignService:
         return campaign
 
     async def _pause_for(self, campaign: Campaign, reason: str) -> Campaign:
-        """Stop a campaign that cannot go on, keep its vote's time, and say why."""
+        """Stop a campaign that cannot go on, keep its vote's time, and say why. A fault often
+        shows at the deadline itself; the vote then keeps a minute (or its whole time, if
+        shorter), so that resuming does not close it before anyone can look."""
         decision = await self.store.open_decision_for(campaign.id)
         if decision is not None and decision.deadline is not None:
-            left = max(decision.deadline - self.clock(), timedelta(0))
+            settings = await self.store.get_settings(campaign.guild_id)
+            floor = timedelta(seconds=min(settings.vote_seconds, FAULT_PAUSE_FLOOR_S))
+            left = max(decision.deadline - self.clock(), floor)
             await self.store.pause_decision(decision.id, left, reason=reason)
             self._unschedule(decision.id)
         updated = await self.store.set_campaign_status(

@@ -75,8 +75,10 @@ async def test_a_broken_story_file_leaves_its_campaigns_paused_until_it_is_fixed
     await world.restart()
     resumed = await world.mod.slash(world.channel, "campaign resume")
     assert "resumed the campaign" in resumed.response.content
-    # it was due when it paused: it closes at once, with the ballot it had
-    await world.env.advance_time(1)
+    # it was due when it paused: it gets a minute back, then closes with the ballot it had
+    await world.env.advance_time(59)
+    assert not any(disabled(again(world, scene)))
+    await world.env.advance_time(2)
     assert "(the vote closed on time; 1 vote)" in field(again(world, scene), "Decided")
     assert scenes(world)[-1].embeds[0].title == "The Cargo Hold"
 
@@ -103,7 +105,7 @@ async def test_a_story_edit_that_removes_the_current_scene_pauses_and_says_why(
     path.write_text(good, encoding="utf-8")  # the author puts the scene back
     await world.restart()
     await world.mod.slash(world.channel, "campaign resume")
-    await world.env.advance_time(1)
+    await world.env.advance_time(61)  # a fault's pause leaves the vote at least a minute
     assert "(the vote closed on time; 1 vote)" in field(again(world, scene), "Decided")
     assert scenes(world)[-1].embeds[0].title == "The Cargo Hold"
 
