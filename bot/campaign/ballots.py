@@ -117,7 +117,7 @@ class BallotBox:
             loop = asyncio.get_running_loop()
             batch = self._gathering = _Batch(loop.time())
             batch.task = loop.create_task(self._run(batch, self._last), name="ballot-batch")
-            batch.task.add_done_callback(_retrieve)
+            batch.task.add_done_callback(self._done)
             self._last = batch.task
         index = len(batch.ballots)
         batch.ballots.append(ballot)
@@ -159,6 +159,12 @@ class BallotBox:
 
     # -- writing -----------------------------------------------------------------------------
 
+    def _done(self, task: asyncio.Task[list[Counted]]) -> None:
+        if self._last is task:
+            self._last = None  # an idle box holds no finished batch (nor its results)
+        if not task.cancelled():
+            task.exception()  # a failure is seen even if all its callers gave up waiting
+
     def _seal(self, batch: _Batch) -> None:
         if self._gathering is batch:
             self._gathering = None
@@ -175,7 +181,7 @@ class BallotBox:
 
     async def _write(self, batch: _Batch) -> list[Counted]:
         try:
-            missing = batch.choices.keys() - self._counts.keys()
+            missing = [d for d in batch.choices if d not in self._counts]  # O(batch)
             loaded = await self.store.ballots_in(missing) if missing else {}
             accepted = await self.store.cast_ballots(batch.ballots)
         except Exception as exc:  # any failure refuses the whole batch, which rolled back
@@ -200,12 +206,6 @@ class BallotBox:
         for decision_id in refused - counted:
             self.forget(decision_id)  # closed (or never offered that): keep nothing of it
         return results
-
-
-def _retrieve(task: asyncio.Task[list[Counted]]) -> None:
-    """Mark a batch's failure as seen even if all its callers gave up waiting."""
-    if not task.cancelled():
-        task.exception()
 
 
 def _rebuilt(choices: tuple[str, ...], members: dict[int, str]) -> _Counts:
