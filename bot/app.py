@@ -8,6 +8,7 @@ sync the slash commands when they changed, reschedule every open vote), and `clo
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import json
 import logging
@@ -122,6 +123,7 @@ class DeckBot(commands.AutoShardedBot):
         self._purge_task = asyncio.get_running_loop().create_task(
             self._purge_departed_guilds(), name="purge-departed-guilds"
         )
+        gc.freeze()  # what start-up loaded stays: full GCs skip it (docs/performance.md)
 
     async def on_ready(self) -> None:
         """Once connected: post the votes whose scene message never went out (a crash or
@@ -194,6 +196,7 @@ class DeckBot(commands.AutoShardedBot):
         if self._store is not None:
             await self._store.close()
             self._store = None
+        gc.unfreeze()  # a closed bot's objects can be collected again
 
 
 def create_bot(settings: Settings) -> DeckBot:
