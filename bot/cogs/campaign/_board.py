@@ -44,14 +44,15 @@ class Board:
 
     def __init__(self, bot: DeckBot) -> None:
         self.bot = bot
-        self._refreshes: dict[int, asyncio.Task[None]] = {}
+        self._refreshes: dict[int, asyncio.Task[None]] = {}  # one pending refresh a vote
+        self._running: set[asyncio.Task[None]] = set()  # every refresh task, until it ends
         # One edit of a vote's message at a time: a redraw that read the vote while it was
         # open must not land after the close marked the message closed.
         self._edits: dict[int, asyncio.Lock] = {}
 
     async def stop(self) -> None:
         """Cancel pending tally refreshes (the tallies are in the database)."""
-        tasks = list(self._refreshes.values())
+        tasks = list(self._running)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -246,6 +247,8 @@ class Board:
             self._refresh_later(decision_id, channel_id, message_id), name=f"tally-{decision_id}"
         )
         self._refreshes[decision_id] = task
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
 
     async def _refresh_later(self, decision_id: int, channel_id: int, message_id: int) -> None:
         try:
