@@ -72,6 +72,8 @@ STORY_HOW = {
 FAULT_PAUSE_FLOOR_S = 60
 #: Closing retries when ballots keep landing between the count and the close.
 CLOSE_ATTEMPTS = 5
+#: Why a campaign waits (its status reason while a tie is left to a moderator).
+WAITING_REASON = "the vote tied; a moderator decides with /campaign decide."
 
 
 @dataclass(frozen=True, slots=True)
@@ -679,8 +681,7 @@ class CampaignService:
     ) -> Waiting:
         best = max(tally.values())
         leaders = tuple(c for c in decision.choices if tally.get(c, 0) == best)
-        reason = "the vote tied; a moderator decides with /campaign decide."
-        if not await self.store.wait_for_moderator(decision.id, reason=reason):
+        if not await self.store.wait_for_moderator(decision.id, reason=WAITING_REASON):
             raise AlreadyClosed(decision.id)
         self._invalidate(decision.id)
         self._unschedule(decision.id)
@@ -720,9 +721,15 @@ class CampaignService:
         now = self.clock()
         if decision is None:
             raise errors.NoOpenVote()
-        left = decision.remaining if decision.remaining is not None else timedelta(0)
-        if not await self.store.resume_decision(decision.id, now + left):
-            raise errors.VoteClosed()
+        if decision.deadline is None and decision.remaining is None:
+            # A tie left to a moderator, then paused by a fault (its notice was refused):
+            # it has no clock to restart, so it goes back to waiting for /campaign decide.
+            if not await self.store.wait_for_moderator(decision.id, reason=WAITING_REASON):
+                raise errors.VoteClosed()
+        else:
+            left = decision.remaining if decision.remaining is not None else timedelta(0)
+            if not await self.store.resume_decision(decision.id, now + left):
+                raise errors.VoteClosed()
         self._invalidate(decision.id)
         await self.store.add_audit(guild_id, campaign.id, actor_id, "resume", None, now)
         resumed = await self.store.get_decision(decision.id)
@@ -751,7 +758,9 @@ class CampaignService:
         loaded = await self._load_for_resume(campaign)
         settings = await self.store.get_settings(campaign.guild_id)
         tally = await self.tally(decision_id)
-        return ClockChange(self._info(campaign), self._vote(loaded, decision, settings, tally))
+        waiting = campaign.status is CampaignStatus.WAITING
+        vote = self._vote(loaded, decision, settings, tally, waiting=waiting)
+        return ClockChange(self._info(campaign), vote)
 
     async def pause_campaign(self, campaign_id: int, reason: str) -> CampaignInfo | None:
         """Pause a campaign the bot cannot serve (its message or channel is gone, a missing

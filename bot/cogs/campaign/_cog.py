@@ -101,10 +101,14 @@ class CampaignCog(commands.GroupCog, group_name="campaign", group_description="S
         change = await self.bot.campaigns.resume(
             guild_id=guild_id, channel_id=channel_id, actor_id=interaction.user.id
         )
-        closes = discord.utils.format_dt(change.vote.deadline, "R") if change.vote.deadline else ""
+        if change.vote.waiting_for_moderator:
+            then = "The vote is tied: a moderator settles it with `/campaign decide`."
+        elif change.vote.deadline is not None:
+            then = f"The vote closes {discord.utils.format_dt(change.vote.deadline, 'R')}."
+        else:
+            then = ""
         await answer(
-            interaction,
-            f"{interaction.user.mention} resumed the campaign. The vote closes {closes}.",
+            interaction, f"{interaction.user.mention} resumed the campaign. {then}".rstrip()
         )
         if change.vote.message_id is None:
             await self.bot.board.post_vote(change.campaign, change.vote)
