@@ -27,13 +27,14 @@ from bot.store import (
     NewAudit,
     NewBallot,
     NewDecision,
+    Shards,
     Store,
     TallyChanged,
 )
 from bot.store import ChannelBusy as StoreChannelBusy
 from bot.story import ChoiceView, Story, StoryRuntimeError, StoryState, Turn, VoteInfo
 
-from . import errors
+from . import errors, turns
 from .ballots import BallotBox, WriteFailed
 from .clock import Clock
 from .results import (
@@ -116,8 +117,12 @@ class CampaignService:
         *,
         ballot_window_s: float = 0.002,
         hold_unposted: bool = False,
+        shards: Shards | None = None,
     ) -> None:
         self.store = store
+        #: The shards this process serves (None: all). It schedules, closes at start and
+        #: shows only their guilds' votes; another process takes the others.
+        self.shards = shards
         self.stories = stories
         self.clock = clock
         self.scheduler = scheduler
@@ -612,6 +617,7 @@ class CampaignService:
             raise errors.StoryUnavailable(updated.status_reason or "")
         next_row = await self.store.close_decision(
             decision.id,
+            view_json=turns.view_json(turn, extra, paused_reason),
             closed_at=now,
             outcome=outcome,
             how=how,
@@ -916,14 +922,70 @@ class CampaignService:
             )
 
     async def resume_open_votes(self) -> ResumeReport:
-        """At start: schedule every open vote's deadline; report those already overdue (the
-        scheduler closes them at once)."""
-        deadlines = await self.store.open_deadlines()
+        """At start: schedule every open vote's deadline (of this process's shards); report
+        those already overdue (the scheduler closes them at once)."""
+        deadlines = await self.store.open_deadlines(self.shards)
         now = self.clock()
         if self.scheduler is not None:
             self.scheduler.load(deadlines)
         overdue = [d.decision_id for d in deadlines if d.deadline <= now]
         return ResumeReport(len(deadlines), overdue)
+
+    # -- closes not shown yet ---------------------------------------------------------------
+
+    async def close_shown(self, decision_id: int) -> None:
+        """The channel shows this close now (its message marked, what follows posted)."""
+        await self.store.mark_close_shown(decision_id)
+
+    async def unshown_closes(self, closed_before: datetime) -> list[int]:
+        """This process's closes that were committed before `closed_before` and never
+        shown (a failure after the commit), oldest first."""
+        return await self.store.unshown_closes(self.shards, closed_before=closed_before)
+
+    async def unshown_close(self, decision_id: int) -> Closed | None:
+        """An unshown close rebuilt from the store, to show it now; None once it is shown
+        (or when its story is not loaded: it waits for it)."""
+        view = await self.store.close_view(decision_id)
+        decision = await self.store.get_decision(decision_id)
+        if view is None or decision is None or decision.how is None:
+            return None
+        campaign = await self.store.get_campaign(decision.campaign_id)
+        story = self.stories.get(campaign.story_id) if campaign is not None else None
+        if campaign is None or story is None:
+            return None
+        state = StoryState.from_json(json.loads(campaign.state_json))
+        settings = await self.store.get_settings(campaign.guild_id)
+        tally = await self.store.tally(decision_id)
+        labels = self._labels(campaign.story_id, decision)
+        turn, extra, paused_reason = turns.read_view(view)
+        scene = story.scenes.get(decision.scene_id)
+        result = VoteResult(
+            decision_id=decision.id,
+            seq=decision.seq,
+            scene_title=scene.source.title if scene is not None else decision.scene_id,
+            tally=tally,
+            labels=labels,
+            outcome=decision.outcome,
+            outcome_label=labels.get(decision.outcome) if decision.outcome else None,
+            how=decision.how,
+            turn=turn,
+            message_id=decision.message_id,
+            extra_turns=extra,
+        )
+        later = [d for d in await self.store.decisions_of(campaign.id) if d.seq > decision.seq]
+        next_vote = None
+        if later and later[0].is_open and campaign.status is not CampaignStatus.ENDED:
+            waiting = campaign.status is CampaignStatus.WAITING
+            following = later[0]
+            next_vote = self._vote(
+                _Loaded(campaign, story, state),
+                following,
+                settings,
+                await self.tally(following.id),
+                waiting=waiting,
+            )
+        epilogue = self._epilogue(story, state) if state.ended and not later else None
+        return Closed(self._info(campaign), result, next_vote, epilogue, paused_reason)
 
 
 def _margin(counts: Mapping[str, int]) -> int | None:

@@ -31,10 +31,12 @@ from bot.store._records import (
     GuildSettings,
     NewAudit,
     NewBallot,
+    NewClose,
     NewDecision,
     NotFound,
     OpenDeadline,
     SchemaError,
+    Shards,
     StoreError,
     TallyChanged,
     TieBreak,
@@ -103,17 +105,25 @@ ACTIVE_CAMPAIGN_IN_CHANNEL = (
 
 GET_CAMPAIGN = f"SELECT {_CAMPAIGN_COLUMNS} FROM campaigns WHERE id = :id"
 
+# Whether campaign `c` is in a guild on this process's shards: `:shards` lists them as
+# ",0,3," (NULL: every shard), `:shard_count` is how many there are (Discord's rule).
+ON_MY_SHARDS = (
+    "(:shards IS NULL OR instr(:shards, ',' || ((c.guild_id >> 22) % :shard_count) || ',') > 0)"
+)
+
 # CROSS JOIN fixes the loop order (SQLite honours it): walk the open-deadline index, then
 # look each campaign up by id, whatever the statistics say about the tables' sizes.
-OPEN_DEADLINES = """
+OPEN_DEADLINES = f"""
 SELECT d.id, d.deadline
   FROM decisions AS d CROSS JOIN campaigns AS c ON c.id = d.campaign_id
  WHERE d.closed_at IS NULL AND d.deadline IS NOT NULL AND c.status = 'running'
+   AND {ON_MY_SHARDS}
  ORDER BY d.deadline, d.id
 """
 
 CLOSE_DECISION = """
-UPDATE decisions SET closed_at = :closed_at, outcome = :outcome, how = :how, remaining_us = NULL
+UPDATE decisions SET closed_at = :closed_at, outcome = :outcome, how = :how, remaining_us = NULL,
+       close_shown = :shown, close_view = :view
  WHERE id = :id AND closed_at IS NULL
 """
 
@@ -130,6 +140,26 @@ SELECT j.value AS id,
 BALLOTS_IN = """
 SELECT b.decision_id, b.member_id, b.choice_id
   FROM json_each(:ids) AS j CROSS JOIN ballots AS b ON b.decision_id = j.value
+"""
+
+# The batch close at start (`close_decisions`): the batch's open votes, their ballot counts
+# and the votes it opened, each walked from the batch's ids and found by key.
+OPEN_OF = """
+SELECT d.id, d.campaign_id, d.seq, d.choices
+  FROM json_each(:ids) AS j CROSS JOIN decisions AS d ON d.id = j.value
+ WHERE d.closed_at IS NULL
+"""
+
+COUNTS_IN = """
+SELECT b.decision_id, b.choice_id, count(*) AS n
+  FROM json_each(:ids) AS j CROSS JOIN ballots AS b ON b.decision_id = j.value
+ GROUP BY b.decision_id, b.choice_id
+"""
+
+OPEN_IN = f"""
+SELECT {", ".join("d." + c.strip() for c in _DECISION_COLUMNS.split(","))}
+  FROM json_each(:ids) AS j CROSS JOIN decisions AS d ON d.campaign_id = j.value
+ WHERE d.closed_at IS NULL
 """
 
 #: The statements the batched ballot writer runs, by name (their plans are tested too).
@@ -227,6 +257,17 @@ def _decision_params(campaign_id: int, seq: int, new: NewDecision) -> dict[str, 
         "deadline": _optional_us(new.deadline),
         "remaining_us": None if new.remaining is None else duration_us(new.remaining),
     }
+
+
+def _before(moment: datetime | None) -> int:
+    return to_us(moment) if moment is not None else 2**63 - 1
+
+
+def _shard_params(shards: Shards | None) -> dict[str, Any]:
+    if shards is None:
+        return {"shards": None, "shard_count": 1}
+    listed = "," + ",".join(map(str, sorted(shards.ids))) + ","
+    return {"shards": listed, "shard_count": shards.count}
 
 
 def _check_ending(status: CampaignStatus, ended_at: datetime | None) -> None:
@@ -635,12 +676,13 @@ class Store:
             )
             return cursor.rowcount == 1
 
-    async def open_deadlines(self) -> list[OpenDeadline]:
-        """Every open vote of a running campaign with its deadline, soonest first.
+    async def open_deadlines(self, shards: Shards | None = None) -> list[OpenDeadline]:
+        """Every open vote of a running campaign with its deadline, soonest first (only in
+        the guilds of `shards`, when given).
 
         Read at start to reschedule the timers; a deadline in the past fires at once.
         """
-        rows = await self._fetchall(OPEN_DEADLINES, {})
+        rows = await self._fetchall(OPEN_DEADLINES, _shard_params(shards))
         return [OpenDeadline(r[0], from_us(r[1])) for r in rows]
 
     async def close_decision(
@@ -657,6 +699,7 @@ class Store:
         next_decision: NewDecision | None = None,
         audit: NewAudit | None = None,
         expect_tally: Mapping[str, int] | None = None,
+        view_json: str | None = None,
     ) -> Decision | None:
         """Close a vote exactly once and move the campaign on, in ONE transaction.
 
@@ -668,6 +711,8 @@ class Store:
 
         `expect_tally`, when given, is the tally the caller computed its outcome from; if a
         ballot landed since, TallyChanged is raised (nothing written) so the caller recounts.
+        `view_json`, when given, marks the close not yet shown (see `unshown_closes`) and
+        keeps what it did, for whoever shows it.
         Returns the next decision, or None when there is none. NotFound for an unknown id;
         ValueError when `outcome` is not one of the offered choices.
         """
@@ -686,6 +731,8 @@ class Store:
                     "outcome": outcome,
                     "how": how.value,
                     "id": decision_id,
+                    "shown": int(view_json is None),
+                    "view": view_json,
                 },
             )
             rows = list(await db.execute_fetchall(GET_DECISION, {"id": decision_id}))
@@ -729,6 +776,91 @@ class Store:
                     },
                 )
         return following
+
+    async def close_decisions(self, closes: Sequence[NewClose]) -> dict[int, Decision | None]:
+        """Close many votes in ONE transaction (the overdue votes at start), each exactly
+        once as `close_decision` would, with no audit row (the timer closes them).
+
+        Returns, for each vote it closed, its next decision (None when there is none). A vote
+        already closed, or whose tally is no longer its `expect_tally`, is left out with
+        nothing written for it: the caller closes it on its own. The batch costs a handful
+        of round trips whatever its size (reads by key over the batch's ids, then one
+        `executemany` per statement), which is what makes 10,000 closes take well under 2 s.
+        """
+        for close in closes:
+            _check_ending(close.campaign_status, close.ended_at)
+            if (close.how in OUTCOMELESS) != (close.outcome is None):
+                raise ValueError(f"how={close.how.value!r} and outcome={close.outcome!r}")
+            if close.next_decision is not None and close.campaign_status is CampaignStatus.ENDED:
+                raise ValueError("an ended campaign opens no next decision")
+        if not closes:
+            return {}
+        async with self._write() as db:
+            ids = json.dumps(sorted({close.decision_id for close in closes}))
+            rows = await db.execute_fetchall(OPEN_OF, {"ids": ids})
+            found = {r[0]: (r[1], r[2], tuple(json.loads(r[3]))) for r in rows}
+            tallies: dict[int, dict[str, int]] = {
+                d: dict.fromkeys(choices, 0) for d, (_, _, choices) in found.items()
+            }
+            for decision_id, choice_id, n in await db.execute_fetchall(COUNTS_IN, {"ids": ids}):
+                if choice_id in tallies.get(decision_id, {}):
+                    tallies[decision_id][choice_id] = n
+            keep = [
+                close
+                for close in closes
+                if close.decision_id in found
+                and tallies[close.decision_id] == dict(close.expect_tally)
+                and (close.outcome is None or close.outcome in found[close.decision_id][2])
+            ]
+            if not keep:
+                return {}
+            cursor = await db.executemany(
+                CLOSE_DECISION,
+                [
+                    {
+                        "closed_at": to_us(c.closed_at),
+                        "outcome": c.outcome,
+                        "how": c.how.value,
+                        "id": c.decision_id,
+                        "shown": int(c.view_json is None),
+                        "view": c.view_json,
+                    }
+                    for c in keep
+                ],
+            )
+            if cursor.rowcount != len(keep):  # cannot happen inside the transaction
+                raise StoreError(f"closed {cursor.rowcount} of {len(keep)} votes; rolled back")
+            await db.executemany(
+                "UPDATE campaigns SET state_json = :state, status = :s, status_reason = :r, "
+                "ended_at = :e WHERE id = :id",
+                [
+                    {
+                        "state": c.campaign_state_json,
+                        "s": c.campaign_status.value,
+                        "r": c.status_reason,
+                        "e": _optional_us(c.ended_at),
+                        "id": found[c.decision_id][0],
+                    }
+                    for c in keep
+                ],
+            )
+            opening = [c for c in keep if c.next_decision is not None]
+            await db.executemany(
+                INSERT_DECISION,
+                [
+                    _decision_params(
+                        found[c.decision_id][0], found[c.decision_id][1] + 1, c.next_decision
+                    )
+                    for c in opening
+                    if c.next_decision is not None
+                ],
+            )
+            campaigns = json.dumps(sorted(found[c.decision_id][0] for c in opening))
+            opened = {
+                row["campaign_id"]: _decision(row)
+                for row in await db.execute_fetchall(OPEN_IN, {"ids": campaigns})
+            }
+        return {c.decision_id: opened.get(found[c.decision_id][0]) for c in keep}
 
     @staticmethod
     async def _guild_of(db: aiosqlite.Connection, campaign_id: int) -> int:
@@ -834,16 +966,51 @@ class Store:
 
     # --- audit -------------------------------------------------------------------------------
 
-    async def unposted_votes(self) -> list[int]:
+    async def unposted_votes(
+        self, shards: Shards | None = None, *, opened_before: datetime | None = None
+    ) -> list[int]:
         """Open votes of running campaigns whose scene message was never posted (a crash or
-        an outage between the close that opened them and the post), oldest first."""
+        an outage between the close that opened them and the post), oldest first; only in
+        the guilds of `shards` and opened before `opened_before`, when given."""
         rows = await self._fetchall(
             "SELECT d.id FROM decisions AS d CROSS JOIN campaigns AS c ON c.id = d.campaign_id "
             "WHERE d.closed_at IS NULL AND d.message_id IS NULL AND c.status = 'running' "
-            "ORDER BY d.id",
-            {},
+            f"AND d.opened_at < :before AND {ON_MY_SHARDS} ORDER BY d.id",
+            {**_shard_params(shards), "before": _before(opened_before)},
         )
         return [int(r["id"]) for r in rows]
+
+    async def unshown_closes(
+        self, shards: Shards | None = None, *, closed_before: datetime | None = None
+    ) -> list[int]:
+        """Closed votes the channel was never shown (see `close_decision`'s `view_json`),
+        oldest close first; only in the guilds of `shards` and closed before
+        `closed_before`, when given."""
+        rows = await self._fetchall(
+            "SELECT d.id FROM decisions AS d CROSS JOIN campaigns AS c ON c.id = d.campaign_id "
+            f"WHERE d.close_shown = 0 AND d.closed_at < :before AND {ON_MY_SHARDS} "
+            "ORDER BY d.closed_at, d.id",
+            {**_shard_params(shards), "before": _before(closed_before)},
+        )
+        return [int(r["id"]) for r in rows]
+
+    async def close_view(self, decision_id: int) -> str | None:
+        """What an unshown close did (its `view_json`), or None once shown."""
+        row = await self._fetchone(
+            "SELECT close_view FROM decisions WHERE id = :id AND close_shown = 0",
+            {"id": decision_id},
+        )
+        return None if row is None else row[0]
+
+    async def mark_close_shown(self, decision_id: int) -> bool:
+        """The channel shows the close now; False if it was already marked (or unknown)."""
+        async with self._lock:
+            cursor = await self._db.execute(
+                "UPDATE decisions SET close_shown = 1, close_view = NULL "
+                "WHERE id = :id AND close_shown = 0",
+                {"id": decision_id},
+            )
+            return cursor.rowcount == 1
 
     async def ended_scenes(self, guild_id: int, story_id: str) -> set[str]:
         """Where the guild's ended campaigns of a story stopped (their endings, for

@@ -183,6 +183,18 @@ async def _check_v4(store: Store) -> None:
     assert not await store.guild_returned(GUILD)
 
 
+async def _seed_v5(db: aiosqlite.Connection) -> None:
+    await db.execute("UPDATE decisions SET close_shown = 0, close_view = '{}' WHERE id = 70")
+
+
+async def _check_v5(store: Store) -> None:
+    # a close from before version 5 counts as shown; one marked unshown is listed
+    assert await store.unshown_closes() == ([70] if await store.close_view(70) else [])
+    if await store.close_view(70):
+        assert await store.mark_close_shown(70)
+        assert await store.unshown_closes() == []
+
+
 Step = Callable[[aiosqlite.Connection], Awaitable[None]]
 Check = Callable[[Store], Awaitable[None]]
 # The data each version introduced, and how to find it after upgrading. A new migration
@@ -192,6 +204,7 @@ SEEDS: dict[int, tuple[Step, Check]] = {
     2: (_seed_v2, _check_v2),
     3: (_seed_v3, _check_v3),
     4: (_seed_v4, _check_v4),
+    5: (_seed_v5, _check_v5),
 }
 
 
