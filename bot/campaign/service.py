@@ -37,12 +37,14 @@ from bot.story import ChoiceView, Story, StoryRuntimeError, StoryState, Turn, Vo
 from . import errors, turns
 from .ballots import BallotBox, WriteFailed
 from .clock import Clock
+from .crews import compare_with_crews
 from .results import (
     BallotCast,
     CampaignInfo,
     ClockChange,
     Closed,
     CloseOutcome,
+    CrewComparison,
     EndedCampaign,
     Epilogue,
     Extended,
@@ -337,7 +339,7 @@ class CampaignService:
             turns.append(story.play_no_decision(state, VoteInfo({}, "no_decision")))
         return turns, "the story kept skipping scenes that offer no choice."
 
-    def _epilogue(self, story: Story, state: StoryState) -> Epilogue:
+    async def _epilogue(self, story: Story, state: StoryState, settings: GuildSettings) -> Epilogue:
         turnouts = tuple(sum(step.get("counts", {}).values()) for step in state.path)
         return Epilogue(
             scene=story.view(state),
@@ -347,6 +349,7 @@ class CampaignService:
             ballots=sum(turnouts),
             turnouts=turnouts,
             margins=tuple(_margin(step.get("counts", {})) for step in state.path),
+            crews=await compare_with_crews(self.store, story, settings, state.path),
         )
 
     # -- start ------------------------------------------------------------------------------
@@ -395,7 +398,7 @@ class CampaignService:
         vote = None
         if decision is not None:
             vote = self._vote(loaded, decision, settings, dict.fromkeys(decision.choices, 0))
-        epilogue = self._epilogue(story, state) if state.ended else None
+        epilogue = await self._epilogue(story, state, settings) if state.ended else None
         return Started(self._info(campaign), story.summary, vote, epilogue)
 
     # -- voting -----------------------------------------------------------------------------
@@ -659,7 +662,7 @@ class CampaignService:
         next_vote = None
         if next_row is not None:
             next_vote = self._vote(after, next_row, settings, dict.fromkeys(next_row.choices, 0))
-        epilogue = self._epilogue(story, state) if state.ended else None
+        epilogue = await self._epilogue(story, state, settings) if state.ended else None
         if state.ended:
             log.info("%s ended at '%s'", _where(campaign), state.scene)
         return Closed(self._info(updated), result, next_vote, epilogue, paused_reason)
@@ -829,8 +832,12 @@ class CampaignService:
             raise errors.NoCampaign()
         story = self.stories.get(campaign.story_id)
         state = StoryState.from_json(json.loads(campaign.state_json))
+        crews: tuple[CrewComparison | None, ...] = (None,) * len(state.path)
+        if story is not None:
+            settings = await self.store.get_settings(guild_id)
+            crews = await compare_with_crews(self.store, story, settings, state.path)
         entries = []
-        for step in state.path:
+        for step, compared in zip(state.path, crews, strict=True):
             scene = story.scenes.get(step["scene"]) if story is not None else None
             title = scene.source.title if scene is not None else step["scene"]
             labels = {c.id: c.label for c in scene.choices} if scene is not None else {}
@@ -843,6 +850,7 @@ class CampaignService:
                     tally=dict(step.get("counts", {})),
                     labels=labels,
                     roll=step.get("roll"),
+                    crews=compared,
                 )
             )
         place = None

@@ -66,6 +66,8 @@ class GuildSettings:
     blind: bool = False
     voter_role_id: int | None = None
     moderator_role_id: int | None = None
+    #: Count this server's decisions toward, and show it, how the crews of other servers chose.
+    share_choices: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +85,16 @@ class Campaign:
     seed: int
     started_at: datetime
     ended_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class CrewChoices:
+    """How the crews of every sharing server chose at one decision of a story: counts only."""
+
+    #: Distinct servers whose crews reached the decision.
+    servers: int
+    #: Crews per choice id (a crew that met the decision twice counts twice).
+    crews: Mapping[str, int]
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from bot.campaign import (
     BallotCast,
     CampaignInfo,
     Closed,
+    CrewComparison,
     Epilogue,
     Extended,
     OpenVote,
@@ -181,8 +182,26 @@ def epilogue_embed(
     if discovered is not None:
         summary += f"\nEndings discovered in this server: {discovered[0]} of {discovered[1]}."
     embed.add_field(name="Campaign", value=clip(summary, FIELD_LIMIT), inline=False)
+    others = [
+        f"{number}. {crew_line(compared)}"
+        for number, compared in enumerate(epilogue.crews, start=1)
+        if compared is not None
+    ]
+    if others:
+        embed.add_field(
+            name="How other crews chose", value=clip("\n".join(others), FIELD_LIMIT), inline=False
+        )
     embed.set_footer(text=f"Campaign #{campaign.id}")
     return fit(embed)
+
+
+def crew_line(compared: CrewComparison) -> str:
+    """ "you chose “Pod it”, as did 61% of 140 crews": counts only, never a server's name."""
+    label = clip(compared.choice_label, 60)
+    return (
+        f"you chose “{label}”, as did {compared.share:.0%} of {compared.crews:,} crews"
+        f" in {compared.servers:,} servers"
+    )
 
 
 def _closest_vote(epilogue: Epilogue) -> str | None:
@@ -275,6 +294,8 @@ def recap_embed(recap: Recap) -> discord.Embed:
             else (" (the gamble paid off)" if entry.roll else " (the gamble failed)")
         )
         lines.append(f"**{number}. {entry.scene_title}**: {what}, {votes} vote(s){roll}")
+        if entry.crews is not None:
+            lines.append(f"   Other crews: {crew_line(entry.crews)}")
     where = "Ended at" if recap.ended else "Now at"
     lines.append(f"{where}: **{recap.current_title}**")
     text = "\n".join(lines)
@@ -305,6 +326,7 @@ def settings_embed(settings: GuildSettings) -> discord.Embed:
     embed.add_field(name="tie_break", value=settings.tie_break.value)
     embed.add_field(name="quorum", value=str(settings.quorum))
     embed.add_field(name="blind", value="yes" if settings.blind else "no")
+    embed.add_field(name="share_choices", value="yes" if settings.share_choices else "no")
     voter = f"<@&{settings.voter_role_id}>" if settings.voter_role_id else "everyone"
     moderator = (
         f"<@&{settings.moderator_role_id}>" if settings.moderator_role_id else "Manage Server only"
