@@ -168,10 +168,15 @@ async def test_quorum_not_met_takes_the_no_decision_outcome(world: World) -> Non
 async def test_blind_votes_hide_the_tally_until_the_close(world: World) -> None:
     await world.mod.slash(world.channel, "settings set", blind=True)
     scene = await start(world)
-    assert field(scene, "Tally") == "Hidden until the vote closes."
+    hidden = (
+        "Force the door with the winch — **Dov Lindqvist**\n"
+        "Wake the door's own controller — **Mira Okafor** · 60%\n"
+        "*Hidden until the vote closes.*"
+    )
+    assert field(scene, "Tally") == hidden
     await world.members[0].click(scene, label="Force the door with the winch")
     await world.env.advance_time(7)
-    assert field(again(world, scene), "Tally") == "Hidden until the vote closes."
+    assert field(again(world, scene), "Tally") == hidden
     await world.env.advance_time(120)
     assert "`  1`" in field(again(world, scene), "Final tally")
 
