@@ -65,14 +65,13 @@ def odds_text(cases: Sequence[OddsCase]) -> str | None:
     otherwise = texts[KIND_CLEAR]
     if len(set(texts.values())) == 1:
         return otherwise
+    # Read in order, the first that fits applies: a unanimous crew is also a united one.
     parts: list[tuple[str, str]] = []
-    if texts[KIND_UNANIMOUS] == texts[KIND_UNITED]:
-        if texts[KIND_UNITED] != otherwise:
-            parts.append((texts[KIND_UNITED], _KIND_WORDS[KIND_UNITED]))
-    else:
-        parts += [(texts[kind], _KIND_WORDS[kind]) for kind in (KIND_UNANIMOUS, KIND_UNITED)]
-    if texts[KIND_NARROW] != otherwise:
-        parts.append((texts[KIND_NARROW], _KIND_WORDS[KIND_NARROW]))
+    if texts[KIND_UNANIMOUS] != texts[KIND_UNITED]:
+        parts.append((texts[KIND_UNANIMOUS], _KIND_WORDS[KIND_UNANIMOUS]))
+    for kind in (KIND_UNITED, KIND_NARROW):
+        if texts[kind] != otherwise:
+            parts.append((texts[kind], _KIND_WORDS[kind]))
     return _joined(parts, otherwise)
 
 
