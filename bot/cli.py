@@ -252,8 +252,10 @@ def cmd_preview(args: argparse.Namespace, content: Path, console: Console, error
     missing = missing_runtime()
     if missing:
         errors.print(
-            f"The preview needs SimCord's page runtime ({', '.join(missing)} missing)."
-            f" Install it from the project folder with:\n\n    {INSTALL_COMMAND}\n"
+            escape(
+                f"The preview needs SimCord's page runtime ({', '.join(missing)} missing)."
+                f" Install it from the project folder with:\n\n    {INSTALL_COMMAND}\n"
+            )
         )
         return 2
     name = args.story

@@ -12,6 +12,6 @@ RUNTIME_MODULES = ("simcord", "aiohttp", "markdown_it", "linkify_it", "regex", "
 INSTALL_COMMAND = "pip install -e '.[preview]'"
 
 
-def missing_runtime(modules: tuple[str, ...] = RUNTIME_MODULES) -> list[str]:
+def missing_runtime() -> list[str]:
     """The modules of the preview runtime that cannot be imported."""
-    return [name for name in modules if importlib.util.find_spec(name) is None]
+    return [name for name in RUNTIME_MODULES if importlib.util.find_spec(name) is None]
