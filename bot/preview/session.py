@@ -102,7 +102,8 @@ class Conductor:
                 await self._preview.refresh()
             except TimeoutError as error:
                 # Slow work (a loaded machine) is finished on the next tick; nothing is lost.
-                log.warning("the bot was slow to settle; carrying on (%s)", error)
+                first = str(error).splitlines()[0] if str(error) else "timeout"
+                log.warning("the bot was slow to settle; carrying on (%s)", first)
 
 
 async def _serve(
