@@ -26,9 +26,12 @@ Reset Token. Put it in the environment or in a .env file beside the project:
 
     DISCORD_TOKEN=your-token-here
 
-To try a story without Discord, play it in the terminal:
+To try the bot without Discord or a token, preview it in a browser (the real bot, in a
+simulated channel):
 
-    python -m bot play claim-jumpers
+    python -m bot preview
+
+or play a story in the terminal: python -m bot play claim-jumpers
 """
 
 

@@ -1084,6 +1084,18 @@ class Store:
 
     # --- audit -------------------------------------------------------------------------------
 
+    async def forget_vote_messages(self) -> int:
+        """Forget the scene messages of running campaigns' open votes, so the next start
+        posts those votes again (`unposted_votes`). For a Discord that keeps no messages from
+        one run to the next, as the preview's in-memory one; returns how many were forgotten."""
+        async with self._write() as db:
+            cursor = await db.execute(
+                "UPDATE decisions SET message_id = NULL WHERE closed_at IS NULL"
+                " AND message_id IS NOT NULL AND campaign_id IN"
+                " (SELECT id FROM campaigns WHERE status = 'running')"
+            )
+            return cursor.rowcount
+
     async def unposted_votes(
         self, shards: Shards | None = None, *, opened_before: datetime | None = None
     ) -> list[int]:
