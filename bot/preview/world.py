@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import discord
@@ -84,17 +84,21 @@ def preview_settings(options: PreviewOptions) -> Settings:
 
 async def _prepare_database(
     path: Path, guild_id: int, channel_id: int, vote_seconds: int
-) -> str | None:
+) -> tuple[str | None, datetime | None]:
     """Ready the database before the bot opens it: the server's vote length, and, for a kept
     one, a new SimCord, which remembers no commands and no messages from the last run (the
-    bot syncs its commands again and re-posts the open vote). The story of the channel's
-    campaign when it has not ended (the preview resumes it), else None."""
+    bot syncs its commands again and re-posts the open vote). Returns the story of the
+    channel's campaign when it has not ended (the preview resumes it), else None, and when
+    its open vote was opened: the clock must not start before it."""
     async with Store.open(path) as store:
         await store.update_settings(guild_id, vote_seconds=vote_seconds)
         await store.set_meta(COMMANDS_META, "")
         await store.forget_vote_messages()
         campaign = await store.active_campaign_in_channel(channel_id)
-        return campaign.story_id if campaign is not None else None
+        if campaign is None:
+            return None, None
+        vote = await store.open_decision_for(campaign.id)
+        return campaign.story_id, vote.opened_at if vote is not None else None
 
 
 async def close_bot(bot: DeckBot) -> None:
@@ -128,13 +132,17 @@ async def open_world(options: PreviewOptions) -> AsyncIterator[PreviewWorld]:
         guild.add_member(env.create_user(f"crowd{n}", global_name=f"Crowd {n}"))
         for n in range(1, options.crowd + 1)
     ]
-    resumed_story = await _prepare_database(
+    resumed_story, opened_at = await _prepare_database(
         options.database, guild.id, channel.id, options.vote_seconds
     )
     env.backend.edit_bot_profile(BOT_NAME)  # not SimCord's "TestBot"
     # SimCord's clock starts at a fixed date; from here it shows the wall clock's time, so
-    # the page's "closes in 25 seconds" is true and a resumed vote's deadline is honoured.
-    ahead = (datetime.now(UTC) - env.now()).total_seconds()
+    # the page's "closes in 25 seconds" is true and a resumed vote's deadline is honoured
+    # (never earlier than the resumed vote's opening: a clock that ran back would hide it).
+    start_at = datetime.now(UTC)
+    if opened_at is not None:
+        start_at = max(start_at, opened_at + timedelta(seconds=1))
+    ahead = (start_at - env.now()).total_seconds()
     if ahead > 0:
         env.backend.advance_clock(ahead)
     await env.start()

@@ -59,7 +59,8 @@ class Board:
         # The votes (closes and posts) this process is showing right now: the sweep leaves
         # them to whoever is at it, however long its retries take.
         self._showing: set[int] = set()
-        self._started = discord.utils.utcnow()
+        # When the sweep's first round ran (at ready): what is older was left by a past run.
+        self._started: datetime | None = None
         self._sweep_due = True  # the first round (at ready) looks at what a past run left
         self._failed_at: datetime | None = None
 
@@ -225,6 +226,8 @@ class Board:
         if not self._sweep_due:
             return  # nothing failed since the last round: no query every minute for nothing
         now = self.bot.campaigns.clock()
+        if self._started is None:
+            self._started = now
         before = max(now - SWEEP_GRACE, self._started)
         # A failure younger than the grace is not swept yet: keep the next round due.
         self._sweep_due = self._failed_at is not None and self._failed_at >= before
