@@ -103,6 +103,11 @@ def _parser() -> argparse.ArgumentParser:
         help="take these choices whenever offered (CHOICE or SCENE:CHOICE), random otherwise",
     )
     ana.add_argument(
+        "--unanimous",
+        action="store_true",
+        help="the channel votes as one for the preferred choices (default: random tallies)",
+    )
+    ana.add_argument(
         "--state",
         nargs="+",
         action="extend",
@@ -433,7 +438,7 @@ def cmd_analyse(story: Story, args: argparse.Namespace, console: Console, errors
         return 2
     items = [item.strip() for spec in args.prefer for item in spec.split(",") if item.strip()]
     try:
-        strategy = Strategy.parse(story, items)
+        strategy = Strategy.parse(story, items, unanimous=args.unanimous)
         check_variables(story, args.state)
     except (StrategyError, AnalysisError) as error:
         errors.print(escape(str(error)))

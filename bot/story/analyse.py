@@ -107,6 +107,7 @@ class Analysis:
         return {
             "story": self.story_id,
             "strategy": [f"{s}:{c}" if s else c for s, c in self.strategy.prefer],
+            "unanimous": self.strategy.unanimous,
             "method": "exact" if self.exact else "sampled",
             "budget": self.budget,
             "states": self.states,
@@ -279,6 +280,8 @@ def _choices(
     for probability, choice in picks:
         if choice is None:
             moves.append((probability, None, frozen))
+        elif choice is preferred and strategy.unanimous:
+            moves.append((probability, choice, strategy.vote(choice.id)))
         else:
             for p_vote, vote in _votes(reads, scene_id, choice, offered):
                 moves.append((probability * p_vote, choice, vote))

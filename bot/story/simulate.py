@@ -27,6 +27,8 @@ NO_DECISION_RATE = 0.1
 MOST_BALLOTS = 6
 #: How often a simulated vote has a runner-up drawn from the offered choices.
 RUNNER_UP_RATE = 0.7
+#: Ballots in a unanimous vote for a strategy's preferred choice.
+UNANIMOUS_BALLOTS = 5
 
 
 class StrategyError(ValueError):
@@ -40,9 +42,15 @@ class Strategy:
 
     #: (scene id or None for any scene, choice id), in order of preference.
     prefer: tuple[tuple[str | None, str], ...] = ()
+    #: The channel votes as one for its preferred choices (else the simulator's tallies).
+    unanimous: bool = False
+
+    def vote(self, choice_id: str) -> VoteInfo:
+        """The vote of a channel of one mind: every ballot for the preferred choice."""
+        return VoteInfo({choice_id: UNANIMOUS_BALLOTS})
 
     @classmethod
-    def parse(cls, story: Story, items: Sequence[str]) -> Strategy:
+    def parse(cls, story: Story, items: Sequence[str], *, unanimous: bool = False) -> Strategy:
         """`choice` (in any scene that has it) or `scene:choice`; refuse unknown ids."""
         prefer: list[tuple[str | None, str]] = []
         for item in items:
@@ -54,7 +62,7 @@ class Strategy:
                 where = f"scene '{scene_id}'" if scene_id else "any scene"
                 raise StrategyError(f"--prefer {item}: no choice '{choice_id}' in {where}")
             prefer.append((scene_id or None, choice_id))
-        return cls(tuple(prefer))
+        return cls(tuple(prefer), unanimous)
 
     def pick(self, scene_id: str, offered: Sequence[CompiledChoice]) -> CompiledChoice | None:
         """The preferred choice among `offered`, or None to play at random."""
@@ -68,7 +76,8 @@ class Strategy:
         if not self.prefer:
             return "uniformly random"
         names = ", ".join(f"{s}:{c}" if s else c for s, c in self.prefer)
-        return f"prefer {names}, random otherwise"
+        how = " (voted unanimously)" if self.unanimous else ""
+        return f"prefer {names}{how}, random otherwise"
 
 
 RANDOM = Strategy()
@@ -218,7 +227,11 @@ def run_once(
                 choice = preferred or rng.choice(offered)
                 report.choices[(scene.source.id, choice.id)] += 1
                 taken.add((scene.source.id, choice.id))
-                story.play_offered(state, choice, _random_vote(rng, choice.id, offered))
+                if preferred is not None and strategy.unanimous:
+                    vote = strategy.vote(choice.id)
+                else:
+                    vote = _random_vote(rng, choice.id, offered)
+                story.play_offered(state, choice, vote)
             else:
                 report.dead_ends.append(
                     RunError(seed, state.scene, "no choice is open and no no_decision outcome")

@@ -160,6 +160,7 @@ class AnalyseJson(Strict):
 
     story: str
     strategy: list[str]
+    unanimous: bool
     method: str = Field(pattern="^(exact|sampled)$")
     budget: int
     states: int
@@ -241,3 +242,13 @@ def test_analyse_refuses_unknown_choices_and_variables(capsys, args, message) ->
     captured = capsys.readouterr()
     assert message in captured.err
     assert captured.out == ""
+
+
+def test_a_unanimous_channel_never_strips_the_console_torn(example: Story) -> None:
+    """Strip whenever at the bridge: random tallies leave some runs torn; five ballots all
+    for strip (turnout 5, margin 5) never satisfy `vote_margin <= 1`."""
+    split = analyse(example, Strategy.parse(example, ["strip"]), ["mood"])
+    agreed = analyse(example, Strategy.parse(example, ["strip"], unanimous=True), ["mood"])
+    assert split.variables["mood"]["torn"] > 0.01
+    assert "torn" not in agreed.variables["mood"]
+    assert agreed.endings == pytest.approx(split.endings)  # the mood changes no odds
