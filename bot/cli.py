@@ -28,7 +28,7 @@ from rich.table import Table
 from bot.config import Settings, SettingsError, load_settings
 from bot.store import Store, StoreError
 from bot.store._export import backup_database, export_guild
-from bot.story import Story, StoryState, Turn, check_story, load_stories
+from bot.story import Story, StoryState, Turn, VoteInfo, check_story, load_stories
 from bot.story.analyse import (
     DEFAULT_BUDGET,
     DEFAULT_SAMPLE_RUNS,
@@ -37,7 +37,9 @@ from bot.story.analyse import (
     analyse,
     check_variables,
 )
+from bot.story.expressions import format_value
 from bot.story.graph import to_dot, to_mermaid
+from bot.story.lines import choice_lines, percent, ship_line, speaker_line
 from bot.story.loader import display_path, story_folders
 from bot.story.render import RenderError, render_png
 from bot.story.simulate import (
@@ -77,6 +79,13 @@ def _parser() -> argparse.ArgumentParser:
     play.add_argument("story", help="a story id under the content folder, or a story folder")
     play.add_argument("--seed", type=int, default=None, help="random seed (default: random)")
     play.add_argument("--auto", action="store_true", help="pick choices at random, print the run")
+    play.add_argument(
+        "--crowd",
+        type=int,
+        default=None,
+        metavar="N",
+        help="each pick is voted by a simulated channel of N members (your choice wins)",
+    )
 
     sim = sub.add_parser(
         "simulate", parents=[content], help="random playthroughs: coverage, endings, loops, errors"
@@ -184,7 +193,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if story is None:
         return 1
     if args.command == "play":
-        return cmd_play(story, args.seed, args.auto, console)
+        if args.crowd is not None and not 1 <= args.crowd <= 1_000_000:
+            console.print("--crowd must be a number of members from 1 to 1,000,000")
+            return 2
+        return cmd_play(story, args.seed, args.auto, console, args.crowd)
     if args.command == "simulate":
         if args.runs < 1 or args.max_steps < 1:
             console.print("--runs and --max-steps must be at least 1")
@@ -276,7 +288,7 @@ def _open_story(name: str, content: Path, console: Console) -> Story | None:
 def _show_scene(story: Story, state: StoryState, console: Console) -> None:
     view = story.view(state)
     speaker = view.speaker
-    subtitle = f"{speaker.name}, {speaker.role}" if speaker else None
+    subtitle = speaker_line(speaker) if speaker else None
     colour = speaker.colour if speaker else "white"
     console.print(
         Panel(
@@ -284,36 +296,110 @@ def _show_scene(story: Story, state: StoryState, console: Console) -> None:
             title=escape(view.title),
             subtitle=escape(subtitle) if subtitle else None,
             border_style=colour,
-        )
+        ),
+        soft_wrap=False,
     )
-    if view.status:
-        console.print(" | ".join(escape(str(item)) for item in view.status))
+    ship = ship_line(view, " | ")
+    if ship.strip():
+        console.print(escape(ship), soft_wrap=False)
 
 
-def _show_turn(turn: Turn, console: Console) -> None:
+def _value(story: Story, name: str, value: Any) -> str:
+    var = story.variables.get(name)
+    return format_value(value) + (var.unit if var is not None and var.type == "int" else "")
+
+
+def _show_turn(story: Story, turn: Turn, console: Console) -> None:
+    """What a decision did, as a player reads it: labels, not names; only what changed."""
     if turn.result:
-        console.print(f"[italic]{escape(turn.result)}[/italic]")
+        console.print(f"[italic]{escape(turn.result)}[/italic]", soft_wrap=False)
     for change in turn.changes:
-        console.print(f"  {change.name}: {change.before} -> {change.after}")
+        if change.before == change.after:
+            continue
+        var = story.variables.get(change.name)
+        label = (var.label if var is not None else None) or change.name
+        before, after = (
+            _value(story, change.name, change.before),
+            _value(story, change.name, change.after),
+        )
+        console.print(f"  {escape(label)}: {escape(before)} -> {escape(after)}", soft_wrap=False)
     if turn.roll is not None:
         verdict = "success" if turn.roll.success else "failure"
         console.print(f"  roll at {round(turn.roll.odds * 100)}%: {verdict}")
 
 
-def cmd_play(story: Story, seed: int | None, auto: bool, console: Console) -> int:
-    """Play in the terminal: a number picks a choice; `--auto` picks at random."""
+def crowd_vote(rng: random.Random, size: int, winner: str, offered: Sequence[str]) -> VoteInfo:
+    """How a channel of `size` members might have voted, won by `winner`: a turnout of half
+    the channel or more, split at random, the winner's count the highest (a tie is broken
+    for it)."""
+    turnout = rng.randint(max(1, (size + 1) // 2), size)
+    weights = [rng.random() ** 2 for _ in offered]
+    counts = dict.fromkeys(offered, 0)
+    for choice in rng.choices(list(offered), weights=weights, k=turnout):
+        counts[choice] += 1
+    leader = max(counts, key=lambda c: counts[c])
+    counts[winner], counts[leader] = counts[leader], counts[winner]
+    tied = sum(1 for n in counts.values() if n == counts[winner]) > 1
+    return VoteInfo({c: n for c, n in counts.items() if n}, "tie" if tied else "majority")
+
+
+def _show_crowd(
+    story: Story, state: StoryState, vote: VoteInfo, size: int, console: Console
+) -> None:
+    """The simulated split and the shares the story will read of it."""
+    labels = {c.id: c.label for c in story.offered(state)}
+    ranked = sorted(vote.counts.items(), key=lambda item: -item[1])
+    split = "; ".join(f"{n} for {labels.get(c, c)}" for c, n in ranked)
+    previous = state.last_vote.get("vote_turnout", 0)
+    summary = vote.summary(previous)
+    how = ", a tie broken for the winner" if vote.how == "tie" else ""
+    against = (
+        f"{percent(summary['vote_turnout_ratio'])} of the {previous} who voted last time"
+        if previous
+        else "(the first vote)"
+    )
+    console.print(
+        escape(f"  The crew of {size} voted ({vote.turnout} ballots{how}): {split}"),
+        soft_wrap=False,
+    )
+    console.print(
+        escape(
+            f"  Share {percent(summary['vote_share'])}, margin"
+            f" {percent(summary['vote_margin_share'])}, turnout {against}"
+            + (", narrow" if summary["vote_narrow"] else "")
+            + (", united" if summary["vote_united"] else "")
+        ),
+        soft_wrap=False,
+    )
+
+
+def cmd_play(
+    story: Story, seed: int | None, auto: bool, console: Console, crowd: int | None = None
+) -> int:
+    """Play in the terminal: a number picks a choice; `--auto` picks at random. With
+    `crowd`, each pick is voted by a simulated channel of that many members."""
     seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
     rng = random.Random(seed)
+    crowd_rng = random.Random(f"{seed}:crowd")
     state = story.new_state(seed)
-    console.print(f"[bold]{escape(story.title)}[/bold] (seed {seed})")
+    console.print(f"[bold]{escape(story.title)}[/bold] (seed {seed})", soft_wrap=False)
     while not state.ended:
         _show_scene(story, state, console)
         view = story.view(state)
         scene = story.scenes[state.scene]
         numbers: list[str] = []
-        for number, choice in enumerate(view.choices, start=1):
-            odds = f" ({round(choice.odds * 100)}%)" if choice.odds is not None else ""
-            console.print(f"  {number}. {escape(choice.label)}{odds} [dim]({choice.by.name})[/dim]")
+        for number, (choice, line) in enumerate(
+            zip(view.choices, choice_lines(view.choices), strict=True), start=1
+        ):
+            odds = f" ({line.odds})" if line.odds else ""
+            console.print(
+                f"  {number}. {escape(choice.label)}{escape(odds)} [dim]({escape(line.by)})[/dim]",
+                soft_wrap=False,
+            )
+            if line.pitch:
+                console.print(
+                    f"     [dim]{escape(line.by)}: {escape(line.pitch)}[/dim]", soft_wrap=False
+                )
             numbers.append(str(number))
         if scene.no_decision is not None:
             console.print("  0. Nobody decides (let the vote run out)")
@@ -330,10 +416,19 @@ def cmd_play(story: Story, seed: int | None, auto: bool, console: Console) -> in
         if picked == "0":
             turn = story.play_no_decision(state)
         else:
-            turn = story.play(state, view.choices[int(picked) - 1].id)
-        _show_turn(turn, console)
+            choice_id = view.choices[int(picked) - 1].id
+            vote = None
+            if crowd is not None:
+                offered = [c.id for c in view.choices]
+                vote = crowd_vote(crowd_rng, crowd, choice_id, offered)
+                _show_crowd(story, state, vote, crowd, console)
+            turn = story.play(state, choice_id, vote)
+        _show_turn(story, turn, console)
     _show_scene(story, state, console)
-    console.print(f"[bold]The end[/bold] ({state.turn} decisions, ending '{state.scene}').")
+    title = story.endings[state.scene].source.title
+    console.print(
+        f"[bold]The end: {escape(title)}[/bold] ({state.turn} decisions).", soft_wrap=False
+    )
     return 0
 
 

@@ -39,6 +39,8 @@ from .simulate import (
 DEFAULT_BUDGET = 100_000
 #: Runs sampled when the state graph is over the budget.
 DEFAULT_SAMPLE_RUNS = 10_000
+#: The vote name that reads the vote before the last one.
+RATIO_NAME = "vote_turnout_ratio"
 #: The outcome of a run still going at the step limit.
 LOOP = "(loop)"
 #: The exact walk stops once less than this share of runs is still going.
@@ -167,6 +169,8 @@ class _Reads:
 
     variables: tuple[str, ...]
     visits: tuple[str, ...]
+    #: Logic reads `vote_turnout_ratio`: the last vote's turnout is part of the state.
+    history: bool
     #: Per scene, the vote names its choices' conditions read (the vote that led in).
     scene_votes: dict[str, tuple[str, ...]]
     #: Per (scene, choice or None), the vote names the vote on it can change anything by.
@@ -199,7 +203,14 @@ def _reads(story: Story, track: Sequence[str]) -> _Reads:
             outcome_votes[(scene_id, choice_id)] = tuple(n for n in VOTE_NAMES if n in names)
     read_names = set().union(*(e.names for e in logic)) | set(track)
     read_visits = set().union(*(e.visits for e in logic))
+    history = RATIO_NAME in read_names
+    if history:  # each vote's ratio reads the one before it, so every turnout is state
+        outcome_votes = {
+            k: tuple(n for n in VOTE_NAMES if n in {*v, "vote_turnout"})
+            for k, v in outcome_votes.items()
+        }
     return _Reads(
+        history=history,
         variables=tuple(n for n in story.variables if n in read_names),
         visits=tuple(sorted(read_visits)),
         scene_votes=scene_votes,
@@ -233,20 +244,24 @@ _Move = tuple[float, str | None, VoteInfo, bool | None]
 
 
 def _votes(
-    reads: _Reads, scene_id: str, choice: CompiledChoice, offered: Sequence[CompiledChoice]
+    reads: _Reads,
+    scene_id: str,
+    choice: CompiledChoice,
+    offered: Sequence[CompiledChoice],
+    previous_turnout: int,
 ) -> list[tuple[float, VoteInfo]]:
     """The simulator's tallies for `choice`, merged where nothing read can tell them apart."""
     names = reads.outcome_votes[(scene_id, choice.id)]
     if not names:
         return [(1.0, VoteInfo({choice.id: 1}))]
-    cache_key = (scene_id, choice.id, tuple(c.id for c in offered))
+    cache_key = (scene_id, choice.id, tuple(c.id for c in offered), previous_turnout)
     cached = reads.tallies.get(cache_key)
     if cached is not None:
         return cached
     tallies = vote_odds(choice.id, cache_key[2])
     merged: dict[tuple, list] = {}
     for probability, vote in tallies:
-        summary = vote.summary()
+        summary = vote.summary(previous_turnout)
         key = tuple(summary[name] for name in names)
         if key in merged:
             merged[key][0] += probability
@@ -283,7 +298,8 @@ def _choices(
         elif choice is preferred and strategy.unanimous:
             moves.append((probability, choice, strategy.vote(choice.id)))
         else:
-            for p_vote, vote in _votes(reads, scene_id, choice, offered):
+            before = state.last_vote.get("vote_turnout", 0)
+            for p_vote, vote in _votes(reads, scene_id, choice, offered, before):
                 moves.append((probability * p_vote, choice, vote))
     return moves
 
@@ -347,6 +363,7 @@ def _exact(
             tuple(state.visits.get(s, 0) for s in reads.visits),
             # The vote that led in matters only through which choices it leaves open.
             tuple(c.id for c in story.offered(state)) if reads.scene_votes.get(state.scene) else (),
+            state.last_vote.get("vote_turnout") if reads.history else None,
         )
 
     start = story.new_state(0)

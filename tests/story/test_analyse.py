@@ -48,23 +48,27 @@ def test_hacking_the_door_until_it_opens_then_leaving(example: Story) -> None:
 
 
 def test_a_close_vote_to_strip_the_console_leaves_the_mood_torn(example: Story) -> None:
-    """Random play: among runs ending with mood greedy or torn, torn is the close-vote share.
+    """Random play: among runs ending with mood greedy or torn, torn is the narrow-vote share.
 
-    By hand: whoever strips the console sets mood greedy, or torn when `vote_turnout >= 3 and
-    vote_margin <= 1`. The bridge always offers the same two buttons (light, strip), so a
-    vote for strip has the winner's t ballots (t = 1..6, each 1/6) and, with 0.7 * 1/2 = 0.35,
-    a runner-up `light` with c ballots (c = 0..t, each 1/(t+1)). Alone, turnout t and margin
-    t cannot give both; with a runner-up, c = t - 1 or c = t (a tie) gives margin <= 1, and
-    turnout 2t - 1 or 2t >= 3 needs t >= 2. So a strip is torn with
-    0.35 * 1/6 * sum over t = 2..6 of 2/(t+1) = 0.35/3 * 459/420 = 0.1275.
+    By hand: whoever strips the console sets mood greedy, or torn on `vote_narrow` (a tie,
+    or a majority of 3+ ballots won by at most one ballot or 10% of them). The bridge always
+    offers the same two buttons (light, strip), so a vote for strip has the winner's t
+    ballots (t = 1..6, each 1/6) and, with 0.7 * 1/2 = 0.35, a runner-up `light` with c
+    ballots (c = 0..t, each 1/(t+1)). Alone, it is never narrow. With a runner-up: c = t is a
+    tie (any t); c = t - 1 is a majority by one of 2t - 1 ballots, 3+ when t >= 2; a margin of
+    2+ is never 10% of at most 11 ballots. So a strip is torn with
+    0.35/6 * (sum over t = 1..6 of 1/(t+1) + sum over t = 2..6 of 1/(t+1))
+    = 0.35/6 * (1/2 + 2 * 459/420) = 0.156667.
     Lighting the beacon closes the bridge, so the last strip (if no light follows) decides
     greedy against torn, and every strip's vote is drawn afresh: torn / (greedy + torn) is
-    exactly 0.1275, whatever else the run did.
+    exactly that, whatever else the run did.
     """
     result = analyse(example, Strategy(), ["mood"])
     assert result.exact
     mood = result.variables["mood"]
-    assert mood["torn"] / (mood["torn"] + mood["greedy"]) == pytest.approx(0.1275)
+    assert mood["torn"] / (mood["torn"] + mood["greedy"]) == pytest.approx(
+        0.35 / 6 * (1 / 2 + 2 * 459 / 420)
+    )
     assert sum(result.endings.values()) + result.dropped == pytest.approx(1.0)
 
 
@@ -246,7 +250,7 @@ def test_analyse_refuses_unknown_choices_and_variables(capsys, args, message) ->
 
 def test_a_unanimous_channel_never_strips_the_console_torn(example: Story) -> None:
     """Strip whenever at the bridge: random tallies leave some runs torn; five ballots all
-    for strip (turnout 5, margin 5) never satisfy `vote_margin <= 1`."""
+    for strip (turnout 5, margin 5) are never `vote_narrow`."""
     split = analyse(example, Strategy.parse(example, ["strip"]), ["mood"])
     agreed = analyse(example, Strategy.parse(example, ["strip"], unanimous=True), ["mood"])
     assert split.variables["mood"]["torn"] > 0.01
