@@ -33,12 +33,26 @@ from bot.config import Settings, SettingsError, load_settings
 from bot.store import Store, StoreError
 from bot.store._export import backup_database, export_guild
 from bot.story import Story, StoryState, Turn, VoteInfo, check_story, load_stories
+from bot.story.analyse import (
+    DEFAULT_BUDGET,
+    DEFAULT_SAMPLE_RUNS,
+    Analysis,
+    AnalysisError,
+    analyse,
+    check_variables,
+)
 from bot.story.expressions import format_value
 from bot.story.graph import to_dot, to_mermaid
 from bot.story.lines import choice_lines, percent, ship_line, speaker_line
 from bot.story.loader import display_path, story_folders
 from bot.story.render import RenderError, render_png
-from bot.story.simulate import DEFAULT_STEP_LIMIT, SimulationReport, simulate
+from bot.story.simulate import (
+    DEFAULT_STEP_LIMIT,
+    SimulationReport,
+    Strategy,
+    StrategyError,
+    simulate,
+)
 
 OPS_COMMANDS = frozenset({"backup", "export", "health"})
 PREVIEW_MAX_MEMBERS = 20
@@ -135,6 +149,48 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument(
         "--max-steps", type=int, default=DEFAULT_STEP_LIMIT, help="decisions before a loop"
     )
+    sim.add_argument("--json", action="store_true", help="print one JSON object, no tables")
+
+    ana = sub.add_parser(
+        "analyse",
+        parents=[content],
+        help="the odds of each ending for a strategy, exact where the story is small enough",
+    )
+    ana.add_argument("story", help="a story id under the content folder, or a story folder")
+    ana.add_argument(
+        "--prefer",
+        action="append",
+        default=[],
+        metavar="CHOICE_ID,...",
+        help="take these choices whenever offered (CHOICE or SCENE:CHOICE), random otherwise",
+    )
+    ana.add_argument(
+        "--unanimous",
+        action="store_true",
+        help="the channel votes as one for the preferred choices (default: random tallies)",
+    )
+    ana.add_argument(
+        "--state",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="VAR",
+        help="also give the odds of these variables' final values",
+    )
+    ana.add_argument(
+        "--budget",
+        type=int,
+        default=DEFAULT_BUDGET,
+        help="most (decision, state) pairs to explore before sampling instead",
+    )
+    ana.add_argument(
+        "--runs", type=int, default=DEFAULT_SAMPLE_RUNS, help="runs to sample over the budget"
+    )
+    ana.add_argument("--seed", type=int, default=0, help="seed of the first sampled run")
+    ana.add_argument(
+        "--max-steps", type=int, default=DEFAULT_STEP_LIMIT, help="decisions before a loop"
+    )
+    ana.add_argument("--json", action="store_true", help="print one JSON object, no tables")
 
     graph = sub.add_parser(
         "graph", parents=[content], help="the story's graph as Mermaid, Graphviz DOT or a PNG"
@@ -200,7 +256,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.runs < 1 or args.max_steps < 1:
             console.print("--runs and --max-steps must be at least 1")
             return 2
-        return cmd_simulate(story, args.runs, args.seed, args.max_steps, console)
+        return cmd_simulate(story, args.runs, args.seed, args.max_steps, args.json, console)
+    if args.command == "analyse":
+        return cmd_analyse(story, args, console, errors)
     return cmd_graph(story, args.format, args.output, console)
 
 
@@ -551,6 +609,7 @@ def print_report(report: SimulationReport, story: Story, console: Console) -> No
         count = report.endings.get(ending_id, 0)
         table.add_row(ending_id, str(count), f"{100 * count / report.runs:.1f}%")
     console.print(table)
+    console.print(_decisions_table(report.decisions, finished, "runs"))
     console.print(
         f"Scenes reached: {len(story.scenes) - len(report.unreached_scenes)} of {len(story.scenes)}"
     )
@@ -583,7 +642,27 @@ def print_report(report: SimulationReport, story: Story, console: Console) -> No
     console.print("FAILED" if report.failed else "OK")
 
 
-def cmd_simulate(story: Story, runs: int, seed: int, max_steps: int, console: Console) -> int:
+def _decisions_table(decisions: dict[int, float], total: float, unit: str) -> Table:
+    """How many decisions runs take to end: per count, the runs and the running total."""
+    table = Table(title="Decisions to an ending")
+    table.add_column("decisions", justify="right")
+    table.add_column(unit, justify="right")
+    table.add_column("share", justify="right")
+    table.add_column("ended by then", justify="right")
+    running = 0.0
+    for count, weight in sorted(decisions.items()):
+        running += weight
+        if weight * 1000 < total:  # below 0.1%: folded into the running total
+            continue
+        shown = f"{weight:.4f}" if unit == "odds" else str(round(weight))
+        share = weight / total if total else 0.0
+        table.add_row(str(count), shown, f"{100 * share:.1f}%", f"{100 * running / total:.1f}%")
+    return table
+
+
+def cmd_simulate(
+    story: Story, runs: int, seed: int, max_steps: int, as_json: bool, console: Console
+) -> int:
     """Random playthroughs; exit 1 on errors or dead ends."""
     errors = Console(stderr=True)
     with Progress(console=errors, transient=True, disable=runs < 2000) as progress:
@@ -595,8 +674,100 @@ def cmd_simulate(story: Story, runs: int, seed: int, max_steps: int, console: Co
             step_limit=max_steps,
             progress=lambda done: progress.update(task, completed=done),
         )
-    print_report(report, story, console)
+    if as_json:
+        sys.stdout.write(json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n")
+    else:
+        print_report(report, story, console)
     return 1 if report.failed else 0
+
+
+# -- analyse ------------------------------------------------------------------------------
+
+
+def cmd_analyse(story: Story, args: argparse.Namespace, console: Console, errors: Console) -> int:
+    """The odds a strategy gives; exit 2 for an unknown choice or variable, 1 if the story
+    breaks while being analysed."""
+    if args.budget < 1 or args.runs < 1 or args.max_steps < 1:
+        errors.print("--budget, --runs and --max-steps must be at least 1")
+        return 2
+    items = [item.strip() for spec in args.prefer for item in spec.split(",") if item.strip()]
+    try:
+        strategy = Strategy.parse(story, items, unanimous=args.unanimous)
+        check_variables(story, args.state)
+    except (StrategyError, AnalysisError) as error:
+        errors.print(escape(str(error)))
+        return 2
+    try:
+        analysis = analyse(
+            story,
+            strategy,
+            args.state,
+            step_limit=args.max_steps,
+            budget=args.budget,
+            runs=args.runs,
+            seed=args.seed,
+        )
+    except AnalysisError as error:
+        errors.print(f"The analysis stopped: {escape(str(error))}")
+        return 1
+    if args.json:
+        sys.stdout.write(json.dumps(analysis.to_json(), indent=2, ensure_ascii=False) + "\n")
+    else:
+        print_analysis(analysis, story, console)
+    return 0
+
+
+def _share(analysis: Analysis, share: float) -> str:
+    interval = analysis.interval(share)
+    if interval is None:
+        return f"{100 * share:.2f}%"
+    low, high = interval
+    return f"{100 * share:.1f}% ({100 * low:.1f}-{100 * high:.1f})"
+
+
+def print_analysis(analysis: Analysis, story: Story, console: Console) -> None:
+    """The analysis as tables: endings, decisions, the tracked variables, each choice."""
+    console.print(f"{analysis.story_id}: {escape(str(analysis.strategy))}.")
+    if analysis.exact:
+        dropped = ""
+        if analysis.dropped:
+            dropped = f"; {analysis.dropped:.1e} of the runs still going left out"
+        console.print(
+            f"Exact: {analysis.states:,} (decision, state) pairs explored of a budget of"
+            f" {analysis.budget:,}; step limit {analysis.step_limit}{dropped}."
+        )
+    else:
+        console.print(
+            f"Sampled: the state graph has more than {analysis.budget:,} (decision, state)"
+            f" pairs (the budget), so {analysis.runs:,} runs were sampled instead;"
+            " 95% Wilson intervals in brackets."
+        )
+    table = Table(title="Endings")
+    table.add_column("ending")
+    table.add_column("odds", justify="right")
+    for ending_id, share in analysis.endings.items():
+        table.add_row(escape(ending_id), _share(analysis, share))
+    console.print(table)
+    console.print(_decisions_table(analysis.decisions, 1.0, "odds"))
+    for name, values in analysis.variables.items():
+        table = Table(title=f"Final {name}")
+        table.add_column("value", justify="right")
+        table.add_column("odds", justify="right")
+        table.add_column("ends at")
+        for value, share in values.items():
+            ends = analysis.variable_endings[name].get(value, {})
+            where = ", ".join(f"{e} {100 * p:.0f}%" for e, p in ends.items() if p >= 0.005)
+            table.add_row(escape(str(value)), _share(analysis, share), escape(where))
+        console.print(table)
+    table = Table(title="Where the runs through each choice end")
+    table.add_column("scene")
+    table.add_column("choice")
+    table.add_column("taken", justify="right")
+    table.add_column("endings of the runs that took it")
+    for odds in analysis.choices:
+        ends = ", ".join(f"{e} {100 * p:.0f}%" for e, p in odds.endings.items() if p >= 0.005)
+        table.add_row(odds.scene, odds.choice, _share(analysis, odds.taken), escape(ends))
+    console.print(table)
 
 
 # -- graph --------------------------------------------------------------------------------
