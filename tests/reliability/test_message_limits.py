@@ -45,6 +45,7 @@ from bot.store import CampaignStatus, CloseHow, GuildSettings, TieBreak
 from bot.story import Story, StoryState, VoteInfo, check_story, load_story
 from bot.ui import embeds
 from bot.ui.views import vote_view
+from tests.properties import examples
 
 from .helpers import World, buttons, claim_errors, scenes
 
@@ -222,7 +223,7 @@ def when(draw: st.DrawFn) -> datetime | None:
     return draw(st.none() | st.integers(0, 10**9).map(lambda s: T0 + timedelta(seconds=s)))
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(played(), st.data())
 def test_every_rendered_message_is_within_discords_limits(run, data) -> None:
     story, state, turns = run
