@@ -30,6 +30,7 @@ from bot.store._records import (
     CloseHow,
     CrewChoices,
     Decision,
+    GuildFull,
     GuildSettings,
     NewAudit,
     NewBallot,
@@ -503,12 +504,16 @@ class Store:
         seed: int,
         started_at: datetime,
         first_decision: NewDecision | None,
+        *,
+        live_limit: int | None = None,
     ) -> tuple[Campaign, Decision | None]:
         """Start a running campaign and open its first vote, together or not at all.
 
         Raises ChannelBusy when the channel has a campaign that has not ended (the partial
-        unique index enforces it even against another process). `seed` must fit in a signed
-        64-bit integer; `state_json` must be valid JSON (CHECK).
+        unique index enforces it even against another process), GuildFull when the guild
+        already has `live_limit` campaigns that have not ended (counted inside the same
+        IMMEDIATE transaction, so two starts cannot both take the last place). `seed` must fit
+        in a signed 64-bit integer; `state_json` must be valid JSON (CHECK).
         """
         async with self._write() as db:
             busy = list(
@@ -519,6 +524,13 @@ class Store:
             )
             if busy:
                 raise ChannelBusy(channel_id, busy[0]["id"])
+            if live_limit is not None:
+                [(live,)] = await db.execute_fetchall(
+                    "SELECT count(*) FROM campaigns WHERE guild_id = :g AND status <> 'ended'",
+                    {"g": guild_id},
+                )
+                if live >= live_limit:
+                    raise GuildFull(guild_id, live_limit)
             cursor = await db.execute(
                 "INSERT INTO campaigns (guild_id, channel_id, story_id, story_hash, status, "
                 "state_json, seed, started_at) VALUES (:guild_id, :channel_id, :story_id, "
