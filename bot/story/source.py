@@ -64,9 +64,9 @@ VALUE_BUDGET = 250_000
 ALIAS_BUDGET = 10_000
 #: The largest story file read (far past any story written by hand).
 FILE_BUDGET = 8_000_000
-#: Files up to this size cannot hold more values than the budget allows in memory; larger
-#: ones are counted first.
-COMPOSE_DIRECTLY = 500_000
+#: Files up to this size are composed at once (50,000 values at most, a few MB); larger ones
+#: have their values counted first, so that a dense one is refused before it fills memory.
+COMPOSE_DIRECTLY = 100_000
 #: The most digits of a number anywhere in a story (well inside SQLite's and JSON's integers).
 DIGIT_LIMIT = 15
 
@@ -103,23 +103,6 @@ class _LineBuilder:
         #: The line that used the alias being expanded (an anchor's own line would mislead).
         self.alias_site: int | None = None
 
-    def _count(self, node: Node, site: int) -> bool:
-        """Charge one value to the budgets; True when it was built before (an alias)."""
-        self.built += 1
-        if self.built > VALUE_BUDGET:
-            raise _OverBudget(_TOO_MANY_VALUES, site)
-        if id(node) not in self.seen:
-            self.seen.add(id(node))
-            return False
-        self.repeated += 1
-        if self.repeated > ALIAS_BUDGET:
-            raise _OverBudget(
-                f"aliases here expand to more than {ALIAS_BUDGET:,} values;"
-                " write the values out or use fewer aliases",
-                self.alias_site or site,
-            )
-        return True
-
     def _scalar(self, node: ScalarNode) -> Any:
         if node.tag == _INT_TAG:
             problem = number_problem(str(node.value))
@@ -136,15 +119,31 @@ class _LineBuilder:
             raise ConstructorError(None, None, message, node.start_mark) from exc
 
     def build(self, node: Node, site: int) -> Any:
-        """The value of `node`, used at line `site`."""
-        outermost = self._count(node, site) and self.alias_site is None
-        if outermost:
-            self.alias_site = site
+        """The value of `node`, used at line `site`, charged to the budgets."""
+        self.built += 1
+        if self.built > VALUE_BUDGET:
+            raise _OverBudget(_TOO_MANY_VALUES, site)
+        if id(node) in self.seen:
+            return self._repeat(node, site)
+        self.seen.add(id(node))
+        return self._build(node)
+
+    def _repeat(self, node: Node, site: int) -> Any:
+        """A node built before: an alias, whose every value counts against ALIAS_BUDGET."""
+        self.repeated += 1
+        if self.repeated > ALIAS_BUDGET:
+            raise _OverBudget(
+                f"aliases here expand to more than {ALIAS_BUDGET:,} values;"
+                " write the values out or use fewer aliases",
+                self.alias_site or site,
+            )
+        if self.alias_site is not None:
+            return self._build(node)
+        self.alias_site = site
         try:
             return self._build(node)
         finally:
-            if outermost:
-                self.alias_site = None
+            self.alias_site = None
 
     def _build(self, node: Node) -> Any:
         if isinstance(node, ScalarNode):
