@@ -331,3 +331,25 @@ def test_the_yaml_value_budget_counts_every_value(tmp_path: Path, monkeypatch) -
         "s/story.yaml:83336: YAML error: more than 250,000 values in one file;"
         " split the story into several files"
     ]
+
+
+def test_a_control_character_is_reported_at_its_line_and_column(
+    tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    story, problems = check_story(write_story(Path("s"), replace("title: One", "title: O\x01ne")))
+    assert story is None
+    assert [str(p) for p in problems] == [
+        "s/story.yaml:17: column 13: character U+0001 is not allowed in YAML"
+        " (control characters are not allowed)"
+    ]
+
+
+def test_a_file_past_the_size_budget_is_refused_unread(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    text = TINY + "# " + "x" * 8_000_000 + "\n"  # 467 + 2 + 8,000,000 + 1 bytes
+    story, problems = check_story(write_story(Path("s"), text))
+    assert story is None
+    assert [str(p) for p in problems] == [
+        "s/story.yaml:1: 8,000,470 bytes; a story file is at most 8,000,000: split it"
+    ]
