@@ -52,7 +52,7 @@ def _check_colour(value: str) -> str:
     return value
 
 
-def _one_line(value: str) -> str:
+def _one_result_line(value: str) -> str:
     lines = value.rstrip("\n").count("\n") + 1
     if lines > 1:
         raise ValueError(f"a result is one line; this one has {lines}")
@@ -184,7 +184,7 @@ class Outcome(Node):
     """Where a decision leads: effects, an optional line of result, and a target or a roll."""
 
     effects: Effects = Field(default_factory=Effects)
-    result: Annotated[str, Field(min_length=1), AfterValidator(_one_line)] | None = None
+    result: Annotated[str, Field(min_length=1), AfterValidator(_one_result_line)] | None = None
     goto: Id | None = None
     roll: Roll | None = None
 

@@ -203,7 +203,7 @@ CASES = {
         replace("    text: The end.", "    text: The end.\n    choices: []"),
         [
             "s/story.yaml:28: unknown key 'choices' in endings[0]"
-            " (keys here: id, title, speaker, text)"
+            " (keys here: id, title, speaker, text, effects, ship)"
         ],
     ),
     "a misspelt key suggests a key of its own place": (
