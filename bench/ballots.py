@@ -43,7 +43,8 @@ sys.path.insert(0, str(ROOT))
 import aiosqlite  # noqa: E402
 
 from bot.campaign import BallotCast, CampaignService, ManualClock, errors  # noqa: E402
-from bot.store import CampaignStatus, NewBallot, Store  # noqa: E402
+from bot.domain import CampaignStatus, NewBallot  # noqa: E402
+from bot.store import Store  # noqa: E402
 from bot.story import Story, load_story  # noqa: E402
 
 Cast = Callable[..., Awaitable[BallotCast]]

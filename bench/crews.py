@@ -38,7 +38,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from dispatch import machine  # noqa: E402
 
-from bot.store import CampaignStatus, CloseHow, NewDecision, Store, load_migrations  # noqa: E402
+from bot.domain import CampaignStatus, CloseHow, NewDecision  # noqa: E402
+from bot.store import Store, load_migrations  # noqa: E402
 from bot.store._migrate import migrate  # noqa: E402
 from bot.story import load_story  # noqa: E402
 

@@ -15,7 +15,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.store import CampaignStatus, NewBallot, NewDecision, Store
+from bot.domain import CampaignStatus, NewBallot, NewDecision
+from bot.store import Store
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 CHOICES = tuple(f"choice-{n}" for n in range(5))

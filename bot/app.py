@@ -22,7 +22,8 @@ from bot.cogs.campaign._board import Board
 from bot.cogs.settings import SettingsCog
 from bot.cogs.tree import DeckTree
 from bot.config import Settings
-from bot.store import Shards, Store, StoreUnavailable
+from bot.domain import Shards
+from bot.store import Store, StoreUnavailable
 from bot.story import Story, load_stories
 from bot.ui.views import VoteButton
 

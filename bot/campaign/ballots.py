@@ -31,7 +31,8 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from bot.store import NewBallot, Store
+from bot.domain import NewBallot
+from bot.store import Store
 
 log = logging.getLogger(__name__)
 

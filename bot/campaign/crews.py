@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bot.store import GuildSettings, Store
+from bot.domain import GuildSettings
+from bot.store import Store
 from bot.story import Story
 
 from .results import CrewComparison

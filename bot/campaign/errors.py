@@ -6,6 +6,15 @@ one is raised.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable
+from typing import ParamSpec, TypeVar
+
+from bot.store import StoreUnavailable
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
 
 class CampaignError(Exception):
     """A refusal: the request broke a rule and changed nothing."""
@@ -139,3 +148,28 @@ class BallotNotSaved(CampaignError):
 
     def __init__(self) -> None:
         super().__init__("Your vote could not be saved; please try again.")
+
+
+class StorageUnavailable(CampaignError):
+    """The database cannot take writes now (read-only, disk full, disk failing): nothing was
+    written. `reason` is for the operator's log; the message is for the member."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+def storage_refusals(
+    use_case: Callable[P, Awaitable[T]],
+) -> Callable[P, Awaitable[T]]:
+    """A use case whose store cannot write refuses with StorageUnavailable, a campaign error
+    the adapters answer like any other, rather than leaking the store's own exception."""
+
+    @functools.wraps(use_case)
+    async def refusing(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return await use_case(*args, **kwargs)
+        except StoreUnavailable as exc:
+            raise StorageUnavailable(exc.reason, exc.message) from exc
+
+    return refusing

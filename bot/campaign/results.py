@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.store import CampaignStatus, CloseHow
+from bot.domain import CampaignStatus, CloseHow
 from bot.story import ChoiceView, SceneView, Turn
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from bot.store import CloseHow, TieBreak
+from bot.domain import CloseHow, TieBreak
 
 from .errors import InvalidSetting
 

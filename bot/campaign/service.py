@@ -17,21 +17,18 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.store import (
-    AlreadyClosed,
+from bot.domain import (
     Campaign,
     CampaignStatus,
     CloseHow,
     Decision,
-    GuildFull,
     GuildSettings,
     NewAudit,
     NewBallot,
     NewDecision,
     Shards,
-    Store,
-    TallyChanged,
 )
+from bot.store import AlreadyClosed, GuildFull, Store, TallyChanged
 from bot.store import ChannelBusy as StoreChannelBusy
 from bot.story import ChoiceView, Story, StoryRuntimeError, StoryState, Turn, VoteInfo
 
@@ -358,6 +355,7 @@ class CampaignService:
 
     # -- start ------------------------------------------------------------------------------
 
+    @errors.storage_refusals
     async def start(
         self, *, guild_id: int, channel_id: int, story_id: str, actor_id: int
     ) -> Started:
@@ -497,6 +495,7 @@ class CampaignService:
         except (AlreadyClosed, errors.StoryUnavailable):
             return None
 
+    @errors.storage_refusals
     async def skip(self, *, guild_id: int, channel_id: int, actor_id: int) -> CloseOutcome:
         """Close the open vote now, counting the ballots cast so far."""
         campaign = await self._in_channel(guild_id, channel_id)
@@ -506,6 +505,7 @@ class CampaignService:
         except AlreadyClosed:
             raise errors.VoteClosed() from None
 
+    @errors.storage_refusals
     async def decide(
         self, *, guild_id: int, channel_id: int, choice_id: str, actor_id: int
     ) -> Closed:
@@ -710,6 +710,7 @@ class CampaignService:
 
     # -- the clock ----------------------------------------------------------------------------
 
+    @errors.storage_refusals
     async def pause(self, *, guild_id: int, channel_id: int, actor_id: int) -> ClockChange:
         """Freeze the open vote's clock with the time that was left."""
         campaign = await self._in_channel(guild_id, channel_id)
@@ -727,6 +728,7 @@ class CampaignService:
         log.info("%s paused by %s", _where(campaign), actor_id)
         return await self._clock_change(campaign.id, decision.id)
 
+    @errors.storage_refusals
     async def resume(self, *, guild_id: int, channel_id: int, actor_id: int) -> ClockChange:
         """Restart a paused vote with the time that was left."""
         campaign = await self._in_channel(guild_id, channel_id)
@@ -788,6 +790,7 @@ class CampaignService:
             return self._info(campaign)
         return self._info(await self._pause_for(campaign, reason))
 
+    @errors.storage_refusals
     async def end(self, *, guild_id: int, channel_id: int, actor_id: int) -> EndedCampaign:
         """End the channel's campaign; it stays readable in list and recap."""
         campaign = await self._in_channel(guild_id, channel_id)
@@ -882,6 +885,7 @@ class CampaignService:
         """This server's voting rules."""
         return await self.store.get_settings(guild_id)
 
+    @errors.storage_refusals
     async def update_settings(
         self, *, guild_id: int, actor_id: int, changes: Mapping[str, object]
     ) -> GuildSettings:

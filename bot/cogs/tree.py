@@ -9,7 +9,6 @@ import discord
 from discord import app_commands
 
 from bot.campaign import errors
-from bot.store import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -74,10 +73,6 @@ async def reply_privately(interaction: discord.Interaction[Any], text: str) -> N
         await interaction.response.send_message(text, ephemeral=True)
 
 
-def _name(interaction: discord.Interaction[Any]) -> str:
-    return interaction.command.qualified_name if interaction.command else "?"
-
-
 class DeckTree(app_commands.CommandTree[Any]):
     """The command tree with the bot's single error handler and replay guard."""
 
@@ -99,12 +94,10 @@ class DeckTree(app_commands.CommandTree[Any]):
         if isinstance(error, DuplicateInteraction):
             log.info("ignored a replayed interaction %s", interaction.id)
             return
-        if isinstance(original, errors.CampaignError):
+        if isinstance(original, errors.StorageUnavailable):  # the operator's to fix: say so
+            log.error("command %s could not save: %s", _name(interaction), original.reason)
             text = original.message
-        elif isinstance(original, StoreUnavailable):  # the operator's to fix: say so, once
-            log.error("command %s could not save: %s", _name(interaction), original)
-            text = original.message
-        elif isinstance(original, Refused):
+        elif isinstance(original, (errors.CampaignError, Refused)):
             text = original.message
         elif isinstance(error, NotModerator):
             text = "Only moderators (Manage Server, or this server's moderator role) can do that."

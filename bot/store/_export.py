@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bot.store._records import Campaign, Decision
+from bot.domain import Campaign, Decision
 from bot.store._store import BUSY_TIMEOUT_MS, Store, _campaign, _decision
 
 EXPORT_FORMAT = "command-deck-guild-export"

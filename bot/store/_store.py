@@ -16,33 +16,35 @@ from typing import Any, Self
 
 import aiosqlite
 
-from bot.store._guard import GuardedConnection
-from bot.store._migrate import load_migrations, migrate
-from bot.store._records import (
+from bot.domain import (
     OUTCOMELESS,
-    AlreadyClosed,
     AuditEntry,
     Ballot,
     Campaign,
-    CampaignEnded,
     CampaignStatus,
-    ChannelBusy,
     CloseHow,
     CrewChoices,
     Decision,
-    GuildFull,
     GuildSettings,
     NewAudit,
     NewBallot,
     NewClose,
     NewDecision,
-    NotFound,
     OpenDeadline,
-    SchemaError,
     Shards,
+    TieBreak,
+)
+from bot.store._guard import GuardedConnection
+from bot.store._migrate import load_migrations, migrate
+from bot.store._records import (
+    AlreadyClosed,
+    CampaignEnded,
+    ChannelBusy,
+    GuildFull,
+    NotFound,
+    SchemaError,
     StoreError,
     TallyChanged,
-    TieBreak,
     duration_us,
     from_us,
     to_us,

@@ -25,7 +25,7 @@ from bot.campaign import (
     VoteResult,
     Waiting,
 )
-from bot.store import CampaignStatus, CloseHow, GuildSettings
+from bot.domain import CampaignStatus, CloseHow, GuildSettings
 from bot.story import SceneView
 from bot.story.lines import (
     PITCHES_NAME,

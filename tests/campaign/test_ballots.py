@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from bot.campaign import CampaignService, ManualClock, errors
-from bot.store import CampaignStatus, NewBallot, Store
+from bot.domain import CampaignStatus, NewBallot
+from bot.store import Store
 from bot.store._store import BATCH_QUERIES
 from bot.story import Story
 

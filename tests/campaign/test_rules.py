@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.campaign.rules import Next, settle
-from bot.store import CloseHow, TieBreak
+from bot.domain import CloseHow, TieBreak
 
 CHOICES = ["a", "b", "c", "d"]
 

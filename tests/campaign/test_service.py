@@ -10,7 +10,8 @@ from datetime import timedelta
 import pytest
 
 from bot.campaign import CampaignService, Closed, Extended, Waiting, errors
-from bot.store import CampaignStatus, CloseHow, Store, TieBreak
+from bot.domain import CampaignStatus, CloseHow, TieBreak
+from bot.store import Store
 from bot.story import load_story
 
 from .conftest import CHANNEL, GUILD, MOD, ROOT, Harness

@@ -8,7 +8,8 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 
 from bot.campaign import CampaignService, DeadlineScheduler, Housekeeping, ManualClock
-from bot.store import Shards, Store
+from bot.domain import Shards
+from bot.store import Store
 from bot.story import Story
 
 SHARDS = 2

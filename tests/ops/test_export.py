@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from bot.cli import main
-from bot.store import CloseHow, Store
+from bot.domain import CloseHow
+from bot.store import Store
 from bot.store._export import EXPORT_FORMAT, export_guild
 from tests.store.helpers import CHANNEL, GUILD, at, offer, start
 

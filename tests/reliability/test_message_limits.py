@@ -41,7 +41,7 @@ from bot.campaign import (
     VoteResult,
     Waiting,
 )
-from bot.store import CampaignStatus, CloseHow, GuildSettings, TieBreak
+from bot.domain import CampaignStatus, CloseHow, GuildSettings, TieBreak
 from bot.story import Story, StoryState, VoteInfo, check_story, load_story
 from bot.story.lines import (
     FIELD_LIMIT,

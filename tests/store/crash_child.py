@@ -14,7 +14,8 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.store import CampaignStatus, NewBallot, NewDecision, Store
+from bot.domain import CampaignStatus, NewBallot, NewDecision
+from bot.store import Store
 
 CHOICES = ("hold", "burn", "hail")
 T0 = datetime(2025, 1, 1, tzinfo=UTC)

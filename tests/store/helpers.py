@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.store import Campaign, Decision, NewDecision, Store
+from bot.domain import Campaign, Decision, NewDecision
+from bot.store import Store
 
 T0 = datetime(2025, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
 GUILD = 111_111_111_111_111_111

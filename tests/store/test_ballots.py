@@ -10,7 +10,8 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.store import Ballot, CampaignStatus, NewBallot, Store
+from bot.domain import Ballot, CampaignStatus, NewBallot
+from bot.store import Store
 from tests.properties import examples
 from tests.store.helpers import at, offer, start
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import aiosqlite
 
-from bot.store import CampaignStatus, CloseHow, Decision, NewClose, Store, load_migrations
+from bot.domain import CampaignStatus, CloseHow, Decision, NewClose
+from bot.store import Store, load_migrations
 from bot.store._migrate import migrate
 from tests.store.helpers import CHANNEL, T0, at, offer, start
 

@@ -11,18 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.store import (
-    AlreadyClosed,
-    CampaignStatus,
-    CloseHow,
-    Decision,
-    NewAudit,
-    NewDecision,
-    NotFound,
-    OpenDeadline,
-    Store,
-    TallyChanged,
-)
+from bot.domain import CampaignStatus, CloseHow, Decision, NewAudit, NewDecision, OpenDeadline
+from bot.store import AlreadyClosed, NotFound, Store, TallyChanged
 from tests.store.helpers import GUILD, at, offer, start
 
 NEXT_STATE = '{"scene": "chase"}'
@@ -366,7 +356,7 @@ async def test_a_cancelled_close_is_all_or_nothing_and_leaves_the_file_free(
 async def test_a_batch_of_closes_commits_each_once_and_leaves_out_the_stale(store: Store) -> None:
     """`close_decisions` (the overdue votes at start): one transaction for the batch; a vote
     already closed or with a ballot since its count is left out, nothing written for it."""
-    from bot.store import CampaignStatus, CloseHow, NewClose
+    from bot.domain import CampaignStatus, CloseHow, NewClose
 
     opened = [await start(store, channel) for channel in (1, 2, 3)]
     (_, first), (_, second), (_, third) = opened

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.store import NewDecision, Store
+from bot.domain import NewDecision
+from bot.store import Store
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 

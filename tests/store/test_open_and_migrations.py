@@ -10,7 +10,8 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
-from bot.store import CloseHow, SchemaError, Store, TieBreak, load_migrations
+from bot.domain import CloseHow, TieBreak
+from bot.store import SchemaError, Store, load_migrations
 from bot.store._migrate import migrate, split_statements, user_version
 from bot.store._records import Migration, to_us
 from tests.store.helpers import CHANNEL, GUILD, at

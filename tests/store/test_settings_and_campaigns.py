@@ -8,16 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.store import (
-    CampaignEnded,
-    CampaignStatus,
-    ChannelBusy,
-    CloseHow,
-    GuildSettings,
-    NotFound,
-    Store,
-    TieBreak,
-)
+from bot.domain import CampaignStatus, CloseHow, GuildSettings, TieBreak
+from bot.store import CampaignEnded, ChannelBusy, NotFound, Store
 from tests.store.helpers import CHANNEL, GUILD, at, start
 
 
