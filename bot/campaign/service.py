@@ -1003,7 +1003,9 @@ class CampaignService:
                 await self.tally(following.id),
                 waiting=waiting,
             )
-        epilogue = self._epilogue(story, state) if state.ended and not later else None
+        epilogue = None
+        if state.ended and not later:
+            epilogue = await self._epilogue(story, state, settings)
         return Closed(self._info(campaign), result, next_vote, epilogue, paused_reason)
 
 

@@ -8,49 +8,9 @@ from pathlib import Path
 import discord
 import pytest
 
-from .conftest import World
+from tests.fork_story import FORK
 
-FORK = """\
-story:
-  id: fork
-  title: The Fork
-  summary: One vote, two ways home.
-  start: fork
-crew:
-  - id: jax
-    name: Jax
-    role: Captain
-    colour: "#3fa7d6"
-variables:
-  fuel:
-    type: int
-    initial: 3
-    min: 0
-    max: 3
-scenes:
-  - id: fork
-    title: The Fork
-    speaker: jax
-    text: Two lanes open ahead of the ship.
-    choices:
-      - id: left
-        label: Take the left lane
-        by: jax
-        goto: left-home
-      - id: right
-        label: Take the right lane
-        by: jax
-        goto: right-home
-endings:
-  - id: left-home
-    title: Home by the Left
-    speaker: jax
-    text: The left lane was quiet.
-  - id: right-home
-    title: Home by the Right
-    speaker: jax
-    text: The right lane was quick.
-"""
+from .conftest import World
 
 
 @pytest.fixture
