@@ -23,7 +23,7 @@ from bot.cogs.campaign._board import Board
 from bot.cogs.settings import SettingsCog
 from bot.cogs.tree import DeckTree
 from bot.config import Settings
-from bot.store import Store
+from bot.store import Shards, Store
 from bot.story import Story, load_stories
 from bot.ui.views import VoteButton
 
@@ -63,7 +63,6 @@ class DeckBot(commands.AutoShardedBot):
         self._campaigns: CampaignService | None = None
         self._housekeeping: Housekeeping | None = None
         self._purge_task: asyncio.Task[None] | None = None
-        self._posted_unposted = False
 
     @property
     def store(self) -> Store:
@@ -106,6 +105,7 @@ class DeckBot(commands.AutoShardedBot):
             self.scheduler,
             ballot_window_s=self.settings.ballot_batch_ms / 1000,
             hold_unposted=True,
+            shards=self._own_shards(),
         )
         self._housekeeping = Housekeeping(self._store, self.stories, clock, self._campaigns)
         self.scheduler.set_handler(self.board.on_vote_due)
@@ -125,16 +125,20 @@ class DeckBot(commands.AutoShardedBot):
         )
         gc.freeze()  # what start-up loaded stays: full GCs skip it (docs/performance.md)
 
+    def _own_shards(self) -> Shards | None:
+        """The shards this process serves when SHARD_IDS splits them over processes (None:
+        every shard is here): it schedules, sweeps and posts for their guilds only."""
+        if self.settings.shard_ids is None or self.settings.shard_count is None:
+            return None
+        return Shards(self.settings.shard_count, frozenset(self.settings.shard_ids))
+
     async def on_ready(self) -> None:
-        """Once connected: post the votes whose scene message never went out (a crash or
-        an outage between a close and its post), so nobody waits on a vote they can't see."""
+        """Once connected: start the sweep, which shows the closes never shown and posts the
+        votes never posted (a crash or an outage between a commit and the channel), so nobody
+        waits on a vote they can't see."""
         await self.housekeeping.guilds_present([guild.id for guild in self.guilds])
-        if self._posted_unposted:
-            return
-        self._posted_unposted = True
-        for campaign, vote in await self.housekeeping.unposted_votes():
-            log.info("campaign %s: posting vote %s that was never posted", campaign.id, vote.seq)
-            await self.board.post_vote(campaign, vote, late=True)
+        if not self.board.sweeper.is_running():
+            self.board.sweeper.start()  # its first round runs now; then every minute
 
     async def on_guild_remove(self, guild: discord.Guild) -> None:
         """Removed from a server: keep its data for the grace period."""

@@ -292,10 +292,11 @@ def trust_changes(turn: Turn) -> list[tuple[object, object]]:
 @pytest.mark.parametrize(
     ("vote", "cost"),
     [
-        (VoteInfo({"split": 3, "give-all": 2, "torch": 1}), 1),  # half of six ballots
-        (VoteInfo({"split": 16, "give-all": 14}), 1),  # 53% of a big channel
+        (VoteInfo({"split": 2, "give-all": 1}), 1),  # won by one ballot out of three
+        (VoteInfo({"split": 16, "give-all": 14}), 1),  # by a tenth of a big channel at most
         (VoteInfo({"split": 2, "give-all": 2}, "tie"), 1),  # a tie settled for the split
-        (VoteInfo({"split": 2, "give-all": 1}), 0),  # two thirds is a clear majority
+        (VoteInfo({"split": 3, "give-all": 1}), 0),  # a clear majority
+        (VoteInfo({"split": 20, "give-all": 10}), 0),  # two thirds of a big channel
         (VoteInfo({"split": 1}), 0),  # one ballot is not a close vote
         (VoteInfo({"split": 4}), 0),  # unanimous
         (VoteInfo({"split": 2, "give-all": 2}, "decided"), 0),  # a moderator decided
@@ -318,11 +319,11 @@ def test_a_crew_behind_wrench_steadies_his_hands(story: Story) -> None:
     state = play_steps(story, [*TO_FINAL_OFFER, ("split", None)])
     state.vars["trust"] = trust = 3  # below the top, so the gain shows
     steady = state.copy()
-    turn = story.play(steady, "shield", VoteInfo({"shield": 3, "stash": 1}))
-    assert turn.result is not None and turn.result.startswith("With the whole crew behind him")
+    turn = story.play(steady, "shield", VoteInfo({"shield": 19, "stash": 1}))
+    assert turn.result is not None and turn.result.startswith("With the crew behind him")
     assert steady.vars["trust"] == trust + 1
     shaky = state.copy()
-    turn = story.play(shaky, "shield", VoteInfo({"shield": 2, "stash": 1}))
+    turn = story.play(shaky, "shield", VoteInfo({"shield": 3, "stash": 1}))
     assert turn.result is not None and "longer than it should" in turn.result
     assert shaky.vars["trust"] == trust
 
@@ -330,8 +331,8 @@ def test_a_crew_behind_wrench_steadies_his_hands(story: Story) -> None:
     text = story.view(start).text
     odds = {}
     for name, vote in (
-        ("behind", VoteInfo({"fire": 3, "break-off": 1})),
-        ("split", VoteInfo({"fire": 2, "break-off": 1})),
+        ("behind", VoteInfo({"fire": 10, "break-off": 1})),
+        ("split", VoteInfo({"fire": 3, "break-off": 1})),
     ):
         turn = story.play(start.copy(), "fire", vote, roll=True)
         assert turn.roll is not None

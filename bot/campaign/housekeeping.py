@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.store import Store
 from bot.story import Story, StoryState
@@ -32,10 +32,14 @@ class Housekeeping:
         self.clock = clock
         self.service = service
 
-    async def unposted_votes(self) -> list[tuple[CampaignInfo, OpenVote]]:
-        """Open votes whose scene message was never posted, ready to post now."""
+    async def unposted_votes(
+        self, opened_before: datetime | None = None
+    ) -> list[tuple[CampaignInfo, OpenVote]]:
+        """Open votes of this process's shards whose scene message was never posted (opened
+        before `opened_before`, when given), oldest first, ready to post now."""
         found = []
-        for decision_id in await self.store.unposted_votes():
+        shards = self.service.shards
+        for decision_id in await self.store.unposted_votes(shards, opened_before=opened_before):
             current = await self.service.vote(decision_id)
             if current is not None:
                 found.append(current)

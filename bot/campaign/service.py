@@ -27,21 +27,24 @@ from bot.store import (
     NewAudit,
     NewBallot,
     NewDecision,
+    Shards,
     Store,
     TallyChanged,
 )
 from bot.store import ChannelBusy as StoreChannelBusy
 from bot.story import ChoiceView, Story, StoryRuntimeError, StoryState, Turn, VoteInfo
 
-from . import errors
+from . import errors, turns
 from .ballots import BallotBox, WriteFailed
 from .clock import Clock
+from .crews import compare_with_crews
 from .results import (
     BallotCast,
     CampaignInfo,
     ClockChange,
     Closed,
     CloseOutcome,
+    CrewComparison,
     EndedCampaign,
     Epilogue,
     Extended,
@@ -72,6 +75,8 @@ STORY_HOW = {
 FAULT_PAUSE_FLOOR_S = 60
 #: Closing retries when ballots keep landing between the count and the close.
 CLOSE_ATTEMPTS = 5
+#: Why a campaign waits (its status reason while a tie is left to a moderator).
+WAITING_REASON = "the vote tied; a moderator decides with /campaign decide."
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,8 +119,12 @@ class CampaignService:
         *,
         ballot_window_s: float = 0.002,
         hold_unposted: bool = False,
+        shards: Shards | None = None,
     ) -> None:
         self.store = store
+        #: The shards this process serves (None: all). It schedules, closes at start and
+        #: shows only their guilds' votes; another process takes the others.
+        self.shards = shards
         self.stories = stories
         self.clock = clock
         self.scheduler = scheduler
@@ -330,7 +339,7 @@ class CampaignService:
             turns.append(story.play_no_decision(state, VoteInfo({}, "no_decision")))
         return turns, "the story kept skipping scenes that offer no choice."
 
-    def _epilogue(self, story: Story, state: StoryState) -> Epilogue:
+    async def _epilogue(self, story: Story, state: StoryState, settings: GuildSettings) -> Epilogue:
         turnouts = tuple(sum(step.get("counts", {}).values()) for step in state.path)
         return Epilogue(
             scene=story.view(state),
@@ -340,6 +349,7 @@ class CampaignService:
             ballots=sum(turnouts),
             turnouts=turnouts,
             margins=tuple(_margin(step.get("counts", {})) for step in state.path),
+            crews=await compare_with_crews(self.store, story, settings, state.path),
         )
 
     # -- start ------------------------------------------------------------------------------
@@ -388,7 +398,7 @@ class CampaignService:
         vote = None
         if decision is not None:
             vote = self._vote(loaded, decision, settings, dict.fromkeys(decision.choices, 0))
-        epilogue = self._epilogue(story, state) if state.ended else None
+        epilogue = await self._epilogue(story, state, settings) if state.ended else None
         return Started(self._info(campaign), story.summary, vote, epilogue)
 
     # -- voting -----------------------------------------------------------------------------
@@ -610,6 +620,7 @@ class CampaignService:
             raise errors.StoryUnavailable(updated.status_reason or "")
         next_row = await self.store.close_decision(
             decision.id,
+            view_json=turns.view_json(turn, extra, paused_reason),
             closed_at=now,
             outcome=outcome,
             how=how,
@@ -651,7 +662,7 @@ class CampaignService:
         next_vote = None
         if next_row is not None:
             next_vote = self._vote(after, next_row, settings, dict.fromkeys(next_row.choices, 0))
-        epilogue = self._epilogue(story, state) if state.ended else None
+        epilogue = await self._epilogue(story, state, settings) if state.ended else None
         if state.ended:
             log.info("%s ended at '%s'", _where(campaign), state.scene)
         return Closed(self._info(updated), result, next_vote, epilogue, paused_reason)
@@ -679,8 +690,7 @@ class CampaignService:
     ) -> Waiting:
         best = max(tally.values())
         leaders = tuple(c for c in decision.choices if tally.get(c, 0) == best)
-        reason = "the vote tied; a moderator decides with /campaign decide."
-        if not await self.store.wait_for_moderator(decision.id, reason=reason):
+        if not await self.store.wait_for_moderator(decision.id, reason=WAITING_REASON):
             raise AlreadyClosed(decision.id)
         self._invalidate(decision.id)
         self._unschedule(decision.id)
@@ -720,9 +730,15 @@ class CampaignService:
         now = self.clock()
         if decision is None:
             raise errors.NoOpenVote()
-        left = decision.remaining if decision.remaining is not None else timedelta(0)
-        if not await self.store.resume_decision(decision.id, now + left):
-            raise errors.VoteClosed()
+        if decision.deadline is None and decision.remaining is None:
+            # A tie left to a moderator, then paused by a fault (its notice was refused):
+            # it has no clock to restart, so it goes back to waiting for /campaign decide.
+            if not await self.store.wait_for_moderator(decision.id, reason=WAITING_REASON):
+                raise errors.VoteClosed()
+        else:
+            left = decision.remaining if decision.remaining is not None else timedelta(0)
+            if not await self.store.resume_decision(decision.id, now + left):
+                raise errors.VoteClosed()
         self._invalidate(decision.id)
         await self.store.add_audit(guild_id, campaign.id, actor_id, "resume", None, now)
         resumed = await self.store.get_decision(decision.id)
@@ -751,7 +767,9 @@ class CampaignService:
         loaded = await self._load_for_resume(campaign)
         settings = await self.store.get_settings(campaign.guild_id)
         tally = await self.tally(decision_id)
-        return ClockChange(self._info(campaign), self._vote(loaded, decision, settings, tally))
+        waiting = campaign.status is CampaignStatus.WAITING
+        vote = self._vote(loaded, decision, settings, tally, waiting=waiting)
+        return ClockChange(self._info(campaign), vote)
 
     async def pause_campaign(self, campaign_id: int, reason: str) -> CampaignInfo | None:
         """Pause a campaign the bot cannot serve (its message or channel is gone, a missing
@@ -814,8 +832,12 @@ class CampaignService:
             raise errors.NoCampaign()
         story = self.stories.get(campaign.story_id)
         state = StoryState.from_json(json.loads(campaign.state_json))
+        crews: tuple[CrewComparison | None, ...] = (None,) * len(state.path)
+        if story is not None:
+            settings = await self.store.get_settings(guild_id)
+            crews = await compare_with_crews(self.store, story, settings, state.path)
         entries = []
-        for step in state.path:
+        for step, compared in zip(state.path, crews, strict=True):
             scene = story.scenes.get(step["scene"]) if story is not None else None
             title = scene.source.title if scene is not None else step["scene"]
             labels = {c.id: c.label for c in scene.choices} if scene is not None else {}
@@ -828,6 +850,7 @@ class CampaignService:
                     tally=dict(step.get("counts", {})),
                     labels=labels,
                     roll=step.get("roll"),
+                    crews=compared,
                 )
             )
         place = None
@@ -907,14 +930,70 @@ class CampaignService:
             )
 
     async def resume_open_votes(self) -> ResumeReport:
-        """At start: schedule every open vote's deadline; report those already overdue (the
-        scheduler closes them at once)."""
-        deadlines = await self.store.open_deadlines()
+        """At start: schedule every open vote's deadline (of this process's shards); report
+        those already overdue (the scheduler closes them at once)."""
+        deadlines = await self.store.open_deadlines(self.shards)
         now = self.clock()
         if self.scheduler is not None:
             self.scheduler.load(deadlines)
         overdue = [d.decision_id for d in deadlines if d.deadline <= now]
         return ResumeReport(len(deadlines), overdue)
+
+    # -- closes not shown yet ---------------------------------------------------------------
+
+    async def close_shown(self, decision_id: int) -> None:
+        """The channel shows this close now (its message marked, what follows posted)."""
+        await self.store.mark_close_shown(decision_id)
+
+    async def unshown_closes(self, closed_before: datetime) -> list[int]:
+        """This process's closes that were committed before `closed_before` and never
+        shown (a failure after the commit), oldest first."""
+        return await self.store.unshown_closes(self.shards, closed_before=closed_before)
+
+    async def unshown_close(self, decision_id: int) -> Closed | None:
+        """An unshown close rebuilt from the store, to show it now; None once it is shown
+        (or when its story is not loaded: it waits for it)."""
+        view = await self.store.close_view(decision_id)
+        decision = await self.store.get_decision(decision_id)
+        if view is None or decision is None or decision.how is None:
+            return None
+        campaign = await self.store.get_campaign(decision.campaign_id)
+        story = self.stories.get(campaign.story_id) if campaign is not None else None
+        if campaign is None or story is None:
+            return None
+        state = StoryState.from_json(json.loads(campaign.state_json))
+        settings = await self.store.get_settings(campaign.guild_id)
+        tally = await self.store.tally(decision_id)
+        labels = self._labels(campaign.story_id, decision)
+        turn, extra, paused_reason = turns.read_view(view)
+        scene = story.scenes.get(decision.scene_id)
+        result = VoteResult(
+            decision_id=decision.id,
+            seq=decision.seq,
+            scene_title=scene.source.title if scene is not None else decision.scene_id,
+            tally=tally,
+            labels=labels,
+            outcome=decision.outcome,
+            outcome_label=labels.get(decision.outcome) if decision.outcome else None,
+            how=decision.how,
+            turn=turn,
+            message_id=decision.message_id,
+            extra_turns=extra,
+        )
+        later = [d for d in await self.store.decisions_of(campaign.id) if d.seq > decision.seq]
+        next_vote = None
+        if later and later[0].is_open and campaign.status is not CampaignStatus.ENDED:
+            waiting = campaign.status is CampaignStatus.WAITING
+            following = later[0]
+            next_vote = self._vote(
+                _Loaded(campaign, story, state),
+                following,
+                settings,
+                await self.tally(following.id),
+                waiting=waiting,
+            )
+        epilogue = self._epilogue(story, state) if state.ended and not later else None
+        return Closed(self._info(campaign), result, next_vote, epilogue, paused_reason)
 
 
 def _margin(counts: Mapping[str, int]) -> int | None:

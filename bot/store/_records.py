@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -65,6 +66,8 @@ class GuildSettings:
     blind: bool = False
     voter_role_id: int | None = None
     moderator_role_id: int | None = None
+    #: Count this server's decisions toward, and show it, how the crews of other servers chose.
+    share_choices: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +85,16 @@ class Campaign:
     seed: int
     started_at: datetime
     ended_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class CrewChoices:
+    """How the crews of every sharing server chose at one decision of a story: counts only."""
+
+    #: Distinct servers whose crews reached the decision.
+    servers: int
+    #: Crews per choice id (a crew that met the decision twice counts twice).
+    crews: Mapping[str, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +191,40 @@ class OpenDeadline(NamedTuple):
 
     decision_id: int
     deadline: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Shards:
+    """The shards one process serves out of `count`: it works only for the guilds on them,
+    Discord's rule being shard = (guild_id >> 22) % count."""
+
+    count: int
+    ids: frozenset[int]
+
+    def __post_init__(self) -> None:
+        if self.count < 1 or not self.ids or not all(0 <= i < self.count for i in self.ids):
+            raise ValueError(f"shards {sorted(self.ids)} do not fit a count of {self.count}")
+
+    def owns(self, guild_id: int) -> bool:
+        """Whether a guild is on one of these shards."""
+        return (guild_id >> 22) % self.count in self.ids
+
+
+@dataclass(frozen=True, slots=True)
+class NewClose:
+    """One close of a batch (`Store.close_decisions`): what `close_decision` takes."""
+
+    decision_id: int
+    closed_at: datetime
+    outcome: str | None
+    how: CloseHow
+    campaign_state_json: str
+    campaign_status: CampaignStatus
+    status_reason: str | None
+    ended_at: datetime | None
+    next_decision: NewDecision | None
+    expect_tally: Mapping[str, int]
+    view_json: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -361,3 +361,49 @@ async def test_a_cancelled_close_is_all_or_nothing_and_leaves_the_file_free(
                 assert history[-1].seq == current.seq + 1 and history[-1].is_open
                 decision = history[-1]
         assert [d.seq for d in history] == list(range(1, len(history) + 1))
+
+
+async def test_a_batch_of_closes_commits_each_once_and_leaves_out_the_stale(store: Store) -> None:
+    """`close_decisions` (the overdue votes at start): one transaction for the batch; a vote
+    already closed or with a ballot since its count is left out, nothing written for it."""
+    from bot.store import CampaignStatus, CloseHow, NewClose
+
+    opened = [await start(store, channel) for channel in (1, 2, 3)]
+    (_, first), (_, second), (_, third) = opened
+    await store.cast_ballot(first.id, 7, "run", at(5))
+    await store.cast_ballot(third.id, 7, "run", at(5))
+    await store.close_decision(
+        second.id,
+        closed_at=at(10),
+        outcome="run",
+        how=CloseHow.SKIP,
+        campaign_state_json="{}",
+        campaign_status=CampaignStatus.RUNNING,
+    )
+
+    def close(decision_id: int, tally: dict[str, int]) -> NewClose:
+        return NewClose(
+            decision_id,
+            at(130),
+            "run",
+            CloseHow.TIMER,
+            '{"turn": 2}',
+            CampaignStatus.RUNNING,
+            None,
+            None,
+            offer("next", opened=130),
+            tally,
+            view_json="{}",
+        )
+
+    stale = {"run": 0, "fight": 0, "talk": 0}  # a ballot landed since this count
+    counted = {"run": 1, "fight": 0, "talk": 0}
+    done = await store.close_decisions(
+        [close(first.id, counted), close(second.id, counted), close(third.id, stale)]
+    )
+    assert list(done) == [first.id]
+    following = done[first.id]
+    assert following is not None and following.seq == 2 and following.scene_id == "next"
+    assert (await store.get_decision(first.id)).how is CloseHow.TIMER
+    assert (await store.get_decision(third.id)).is_open
+    assert await store.unshown_closes() == [first.id]

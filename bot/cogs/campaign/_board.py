@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import discord
+from discord.ext import tasks
 
 from bot.campaign import (
     CampaignInfo,
@@ -37,6 +39,11 @@ log = logging.getLogger(__name__)
 #: Waits between attempts to post when Discord answers 5xx or 429 (discord.py has already
 #: retried each request a few times by then). Then the campaign pauses and says why.
 RETRY_WAITS = (6.0, 30.0, 120.0)
+#: How often the sweep looks for closes never shown and votes never posted (also at ready).
+SWEEP_EVERY_S = 60.0
+#: What the sweep leaves alone: work this process committed this recently is still being
+#: shown by whoever committed it (the step between a commit and its showing).
+SWEEP_GRACE = timedelta(seconds=30)
 
 
 class Board:
@@ -49,13 +56,20 @@ class Board:
         # One edit of a vote's message at a time: a redraw that read the vote while it was
         # open must not land after the close marked the message closed.
         self._edits: dict[int, asyncio.Lock] = {}
+        # The votes (closes and posts) this process is showing right now: the sweep leaves
+        # them to whoever is at it, however long its retries take.
+        self._showing: set[int] = set()
+        self._started = discord.utils.utcnow()
+        self._sweep_due = True  # the first round (at ready) looks at what a past run left
+        self._failed_at: datetime | None = None
 
     async def stop(self) -> None:
-        """Cancel pending tally refreshes (the tallies are in the database)."""
-        tasks = list(self._running)
-        for task in tasks:
+        """Cancel pending tally refreshes (the tallies are in the database) and the sweep."""
+        self.sweeper.cancel()
+        running = list(self._running)
+        for task in running:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*running, return_exceptions=True)
         self._refreshes.clear()
 
     # -- channels ----------------------------------------------------------------------------
@@ -121,15 +135,19 @@ class Board:
     ) -> discord.Message | None:
         """Post a vote's scene message with its buttons, and remember the message. A vote
         posted `late` (or only after retries) gets a whole vote's time from now."""
-        message, attempts = await self._send(
-            campaign,
-            embed=embeds.scene_embed(vote, campaign.story_title),
-            view=vote_view(vote),
-        )
-        if message is not None:
-            await self.bot.campaigns.set_message(
-                vote.decision_id, message.id, late=late or attempts > 1
+        self._showing.add(vote.decision_id)
+        try:
+            message, attempts = await self._send(
+                campaign,
+                embed=embeds.scene_embed(vote, campaign.story_title),
+                view=vote_view(vote),
             )
+            if message is not None:
+                await self.bot.campaigns.set_message(
+                    vote.decision_id, message.id, late=late or attempts > 1
+                )
+        finally:
+            self._showing.discard(vote.decision_id)
         return message
 
     async def post_epilogue(self, campaign: CampaignInfo, epilogue: Epilogue) -> None:
@@ -137,8 +155,9 @@ class Board:
         discovered = await self.bot.housekeeping.endings_found(campaign.guild_id, campaign.story_id)
         await self.send(campaign, embed=embeds.epilogue_embed(epilogue, campaign, discovered))
 
-    async def render_close(self, outcome: CloseOutcome) -> None:
-        """Show how a vote ended and post what comes next."""
+    async def render_close(self, outcome: CloseOutcome, *, late: bool = False) -> None:
+        """Show how a vote ended and post what comes next (`late`: a whole vote's time from
+        now, for a close shown after the fact)."""
         if isinstance(outcome, Extended):
             await self.send(outcome.campaign, content=embeds.extended_text(outcome))
             await self.refresh_now(
@@ -151,14 +170,107 @@ class Board:
                 outcome.decision_id, outcome.campaign.channel_id, outcome.message_id
             )
             return
-        await self._show_closed(outcome)
-        if outcome.next_vote is not None:
-            await self.post_vote(outcome.campaign, outcome.next_vote)
-        elif outcome.epilogue is not None:
-            await self.post_epilogue(outcome.campaign, outcome.epilogue)
-        notice = embeds.closed_notice(outcome)
-        if notice:
-            await self.send(outcome.campaign, content=notice)
+        decision_id = outcome.result.decision_id
+        self._showing.add(decision_id)
+        try:
+            await self._show_closed(outcome)
+            if outcome.next_vote is not None:
+                if outcome.next_vote.message_id is None:
+                    await self.post_vote(outcome.campaign, outcome.next_vote, late=late)
+            elif outcome.epilogue is not None:
+                await self.post_epilogue(outcome.campaign, outcome.epilogue)
+            notice = embeds.closed_notice(outcome)
+            if notice:
+                await self.send(outcome.campaign, content=notice)
+            await self.bot.campaigns.close_shown(decision_id)
+        finally:
+            self._showing.discard(decision_id)
+
+    async def show(self, outcome: CloseOutcome) -> bool:
+        """`render_close`, for a close already committed: a failure on the way to the
+        channel (Discord 5xx, a failed read) is logged and left to the sweep, which shows
+        it within a minute. False when that happened."""
+        try:
+            await self.render_close(outcome)
+        except Exception:
+            log.warning(
+                "campaign %s: showing a committed close failed; the sweep shows it shortly",
+                outcome.campaign.id,
+                exc_info=True,
+            )
+            self._left_to_sweep()
+            return False
+        return True
+
+    async def post(self, campaign: CampaignInfo, vote: OpenVote) -> bool:
+        """`post_vote` for a vote already committed; a failure is left to the sweep."""
+        try:
+            await self.post_vote(campaign, vote)
+        except Exception:
+            log.warning(
+                "campaign %s: posting vote %s failed; the sweep posts it shortly",
+                campaign.id,
+                vote.seq,
+                exc_info=True,
+            )
+            self._left_to_sweep()
+            return False
+        return True
+
+    # -- the sweep ---------------------------------------------------------------------------
+
+    @tasks.loop(seconds=SWEEP_EVERY_S)
+    async def sweeper(self) -> None:
+        """Every minute (and at once when started, at ready): the sweep."""
+        if not self._sweep_due:
+            return  # nothing failed since the last round: no query every minute for nothing
+        now = self.bot.campaigns.clock()
+        before = max(now - SWEEP_GRACE, self._started)
+        # A failure younger than the grace is not swept yet: keep the next round due.
+        self._sweep_due = self._failed_at is not None and self._failed_at >= before
+        try:
+            await self.sweep(before)
+        except Exception:  # logged loudly, and the loop goes on: the next minute tries again
+            log.exception("the sweep of unshown closes and unposted votes failed")
+
+    def _left_to_sweep(self) -> None:
+        """Showing something committed failed: the next round of the sweep finishes it."""
+        self._failed_at = self.bot.campaigns.clock()
+        self._sweep_due = True
+
+    async def sweep(self, before: datetime) -> int:
+        """Finish every close this process's shards committed before `before` but never
+        showed, then post every vote opened before it and never posted; one at a time each,
+        so running it again is harmless. Returns how many it showed."""
+        campaigns = self.bot.campaigns
+        shown = 0
+        for decision_id in await campaigns.unshown_closes(before):
+            if decision_id in self._showing:
+                continue
+            try:
+                outcome = await campaigns.unshown_close(decision_id)
+                if outcome is not None:
+                    log.info(
+                        "campaign %s: showing vote %s's close",
+                        outcome.campaign.id,
+                        outcome.result.seq,
+                    )
+                    await self.render_close(outcome, late=True)
+                    shown += 1
+            except Exception:
+                log.warning("showing the close of vote %s failed", decision_id, exc_info=True)
+                self._left_to_sweep()
+        for campaign, vote in await self.bot.housekeeping.unposted_votes(before):
+            if vote.decision_id in self._showing:
+                continue
+            log.info("campaign %s: posting vote %s that was never posted", campaign.id, vote.seq)
+            try:
+                await self.post_vote(campaign, vote, late=True)
+                shown += 1
+            except Exception:
+                log.warning("posting vote %s failed", vote.decision_id, exc_info=True)
+                self._left_to_sweep()
+        return shown
 
     async def _message(self, channel_id: int, message_id: int | None) -> discord.Message | None:
         if message_id is None:
@@ -168,8 +280,8 @@ class Board:
             return None
         try:
             return await channel.fetch_message(message_id)
-        except discord.HTTPException:
-            return None
+        except (discord.NotFound, discord.Forbidden):
+            return None  # deleted, or out of sight: nothing to mark (a 5xx is raised: retried)
 
     async def _show_closed(self, closed: Closed) -> None:
         result = closed.result
@@ -285,4 +397,4 @@ class Board:
         """The scheduler's call: close the vote and show the outcome."""
         outcome = await self.bot.campaigns.close_due(decision_id)
         if outcome is not None:
-            await self.render_close(outcome)
+            await self.show(outcome)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
 from typing import TYPE_CHECKING
 
 import discord
@@ -32,6 +33,19 @@ def _where(interaction: Interaction) -> tuple[int, int]:
     if interaction.guild_id is None or interaction.channel_id is None:
         raise app_commands.NoPrivateMessage()
     return interaction.guild_id, interaction.channel_id
+
+
+async def _shown_shortly(interaction: Interaction) -> None:
+    """The change is committed but the channel could not be shown it yet: say so, never
+    "nothing was changed"; the board's sweep shows it within a minute."""
+    text = (
+        "Done, and saved. Discord did not take the channel's update just now;"
+        " it will show there within a minute."
+    )
+    try:
+        await interaction.followup.send(text, ephemeral=True)
+    except discord.HTTPException as exc:
+        logging.getLogger(__name__).warning("could not tell the member: %s", exc)
 
 
 @app_commands.guild_only()
@@ -59,7 +73,8 @@ class CampaignCog(commands.GroupCog, group_name="campaign", group_description="S
             "Vote with the buttons; you can change your vote until it closes.",
         )
         if started.vote is not None:
-            await self.bot.board.post_vote(started.campaign, started.vote)
+            if not await self.bot.board.post(started.campaign, started.vote):
+                await _shown_shortly(interaction)
         elif started.epilogue is not None:
             await self.bot.board.post_epilogue(started.campaign, started.epilogue)
 
@@ -101,13 +116,18 @@ class CampaignCog(commands.GroupCog, group_name="campaign", group_description="S
         change = await self.bot.campaigns.resume(
             guild_id=guild_id, channel_id=channel_id, actor_id=interaction.user.id
         )
-        closes = discord.utils.format_dt(change.vote.deadline, "R") if change.vote.deadline else ""
+        if change.vote.waiting_for_moderator:
+            then = "The vote is tied: a moderator settles it with `/campaign decide`."
+        elif change.vote.deadline is not None:
+            then = f"The vote closes {discord.utils.format_dt(change.vote.deadline, 'R')}."
+        else:
+            then = ""
         await answer(
-            interaction,
-            f"{interaction.user.mention} resumed the campaign. The vote closes {closes}.",
+            interaction, f"{interaction.user.mention} resumed the campaign. {then}".rstrip()
         )
         if change.vote.message_id is None:
-            await self.bot.board.post_vote(change.campaign, change.vote)
+            if not await self.bot.board.post(change.campaign, change.vote):
+                await _shown_shortly(interaction)
         else:
             await self.bot.board.refresh_now(
                 change.vote.decision_id, channel_id, change.vote.message_id
@@ -122,7 +142,8 @@ class CampaignCog(commands.GroupCog, group_name="campaign", group_description="S
             guild_id=guild_id, channel_id=channel_id, actor_id=interaction.user.id
         )
         await answer(interaction, "You closed the vote.", ephemeral=True)
-        await self.bot.board.render_close(outcome)
+        if not await self.bot.board.show(outcome):
+            await _shown_shortly(interaction)
 
     @app_commands.command(name="decide")
     @app_commands.describe(choice="The choice to take, whatever the votes say")
@@ -134,7 +155,8 @@ class CampaignCog(commands.GroupCog, group_name="campaign", group_description="S
             guild_id=guild_id, channel_id=channel_id, choice_id=choice, actor_id=interaction.user.id
         )
         await answer(interaction, f"Decided: **{closed.result.outcome_label}**.", ephemeral=True)
-        await self.bot.board.render_close(closed)
+        if not await self.bot.board.show(closed):
+            await _shown_shortly(interaction)
 
     @decide.autocomplete("choice")
     async def _open_choices(
