@@ -1,5 +1,5 @@
-"""The command line: check, play, simulate and graph stories; back up, export and check the
-bot's data (and, later, run the bot).
+"""The command line: run the bot, or preview it in a browser without Discord; check, play,
+simulate and graph stories; back up, export and check the bot's data.
 
 Every command returns an exit code: 0 for success, 1 when what it checked has problems,
 2 for a usage error (bad arguments or bad settings).
@@ -10,9 +10,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import random
+import shutil
 import sqlite3
 import sys
+import tempfile
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +28,7 @@ from rich.progress import Progress
 from rich.prompt import IntPrompt
 from rich.table import Table
 
+from bot.campaign.rules import VOTE_SECONDS_MAX, VOTE_SECONDS_MIN
 from bot.config import Settings, SettingsError, load_settings
 from bot.store import Store, StoreError
 from bot.store._export import backup_database, export_guild
@@ -51,6 +55,9 @@ from bot.story.simulate import (
 )
 
 OPS_COMMANDS = frozenset({"backup", "export", "health"})
+PREVIEW_MAX_MEMBERS = 20
+PREVIEW_MAX_CROWD = 200
+DEFAULT_STORY = "claim-jumpers"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -69,6 +76,52 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     sub.add_parser("run", help="run the Discord bot (the default; needs DISCORD_TOKEN)")
+
+    preview = sub.add_parser(
+        "preview",
+        parents=[content],
+        help="try the bot in a browser: the real bot in a simulated channel, no token",
+    )
+    preview.add_argument(
+        "story",
+        nargs="?",
+        help="a story id under the content folder, or a story folder"
+        " (default: claim-jumpers, else the first story)",
+    )
+    preview.add_argument(
+        "--members",
+        type=int,
+        default=5,
+        help=f"members the page can be viewed as, besides the moderator"
+        f" (0 to {PREVIEW_MAX_MEMBERS}; default 5)",
+    )
+    preview.add_argument(
+        "--crowd",
+        type=int,
+        default=0,
+        help=f"simulated members who vote by themselves on each scene"
+        f" (0 to {PREVIEW_MAX_CROWD}; default 0)",
+    )
+    preview.add_argument("--seed", type=int, default=0, help="the crowd's random seed (default 0)")
+    preview.add_argument(
+        "--vote-seconds",
+        type=int,
+        default=30,
+        help=f"how long a vote stays open, {VOTE_SECONDS_MIN} to {VOTE_SECONDS_MAX} (default 30)",
+    )
+    preview.add_argument(
+        "--port", type=int, default=0, help="the page's port on 127.0.0.1 (default: a free one)"
+    )
+    preview.add_argument(
+        "--no-browser", action="store_true", help="print the address without opening a browser"
+    )
+    preview.add_argument(
+        "--database",
+        type=Path,
+        default=None,
+        help="keep the campaign in this SQLite file; the same option again resumes it"
+        " (default: a temporary file, removed at exit)",
+    )
 
     check = sub.add_parser(
         "check", parents=[content], help="check stories; print every problem as file:line"
@@ -189,6 +242,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
     if args.command == "check":
         return cmd_check(args.paths, content, console)
+    if args.command == "preview":
+        return cmd_preview(args, content, console, errors)
     story = _open_story(args.story, content, console)
     if story is None:
         return 1
@@ -234,6 +289,110 @@ def _main_ops(args: argparse.Namespace, console: Console, errors: Console) -> in
     if args.command == "backup":
         return cmd_backup(database, args.path, args.force, console, errors)
     return cmd_export(database, args.guild, args.output, console, errors)
+
+
+# -- preview ------------------------------------------------------------------------------
+
+
+def _preview_usage_problem(args: argparse.Namespace) -> str | None:
+    """What is wrong with the preview's options, if anything."""
+    if not 0 <= args.members <= PREVIEW_MAX_MEMBERS:
+        return f"--members must be from 0 to {PREVIEW_MAX_MEMBERS} (got {args.members})"
+    if not 0 <= args.crowd <= PREVIEW_MAX_CROWD:
+        return f"--crowd must be from 0 to {PREVIEW_MAX_CROWD} (got {args.crowd})"
+    if not VOTE_SECONDS_MIN <= args.vote_seconds <= VOTE_SECONDS_MAX:
+        return (
+            f"--vote-seconds must be from {VOTE_SECONDS_MIN} to {VOTE_SECONDS_MAX}"
+            f" (got {args.vote_seconds})"
+        )
+    if not 0 <= args.port <= 65535:
+        return f"--port must be from 0 to 65535 (got {args.port})"
+    return None
+
+
+def cmd_preview(args: argparse.Namespace, content: Path, console: Console, errors: Console) -> int:
+    """`python -m bot preview`: checks first (usage 2; runtime missing 2; a story that fails
+    the checker or a busy port 1), then the preview until Ctrl-C or SIGTERM (0)."""
+    problem = _preview_usage_problem(args)
+    if problem is not None:
+        errors.print(problem)
+        return 2
+    from bot.preview.runtime import INSTALL_COMMAND, missing_runtime
+
+    missing = missing_runtime()
+    if missing:
+        errors.print(
+            escape(
+                f"The preview needs SimCord's page runtime ({', '.join(missing)} missing)."
+                f" Install it from the project folder with:\n\n    {INSTALL_COMMAND}\n"
+            )
+        )
+        return 2
+    name = args.story
+    if name is None:
+        stories = load_stories(content).stories
+        if not stories:
+            console.print(f"No stories found under {escape(display_path(content))}/")
+            return 1
+        name = DEFAULT_STORY if DEFAULT_STORY in stories else sorted(stories)[0]
+    story = _open_story(name, content, console)
+    if story is None:
+        return 1
+    # Everything that needs SimCord and discord.py's client comes after the checks.
+    from bot.preview.session import PortBusy, port_is_free, run_preview
+    from bot.preview.world import PreviewError, PreviewOptions
+
+    if not port_is_free(args.port):
+        errors.print(str(PortBusy(args.port)))
+        return 1
+    with tempfile.TemporaryDirectory(prefix="command-deck-preview-") as scratch:
+        folder = Path(name)
+        if folder.is_dir():  # an author's own folder: the bot loads it from a copy
+            content = Path(scratch) / "content"
+            shutil.copytree(folder, content / folder.resolve().name)
+        database = args.database if args.database is not None else Path(scratch) / "preview.db"
+        options = PreviewOptions(
+            story=story.id,
+            content=content,
+            database=database,
+            members=args.members,
+            crowd=args.crowd,
+            seed=args.seed,
+            vote_seconds=args.vote_seconds,
+        )
+        if args.database is not None:
+            console.print(
+                f"The campaign is kept in {escape(str(database))}: the same --database resumes it."
+            )
+        else:
+            console.print("The database is temporary, removed at exit (--database FILE keeps it).")
+        discord_logging(logging.WARNING)
+        try:
+            asyncio.run(
+                run_preview(options, port=args.port, open_browser=not args.no_browser, out=_say)
+            )
+        except PortBusy as busy:
+            errors.print(str(busy))
+            return 1
+        except PreviewError as error:
+            errors.print(f"The preview could not start: {escape(str(error))}")
+            return 1
+        except KeyboardInterrupt:
+            pass  # Ctrl-C before the preview was up: nothing to stop yet
+    console.print("Preview stopped.")
+    return 0
+
+
+def _say(line: str) -> None:
+    """A line for the terminal, as is (no markup, no wrapping: the address stays whole)."""
+    print(line, flush=True)
+
+
+def discord_logging(level: int) -> None:
+    """Log records on stderr, discord.py's too, from `level` up."""
+    import discord.utils
+
+    discord.utils.setup_logging(level=level, root=True)
 
 
 # -- check --------------------------------------------------------------------------------

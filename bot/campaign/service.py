@@ -23,6 +23,7 @@ from bot.store import (
     CampaignStatus,
     CloseHow,
     Decision,
+    GuildFull,
     GuildSettings,
     NewAudit,
     NewBallot,
@@ -120,11 +121,14 @@ class CampaignService:
         ballot_window_s: float = 0.002,
         hold_unposted: bool = False,
         shards: Shards | None = None,
+        max_campaigns_per_server: int | None = None,
     ) -> None:
         self.store = store
         #: The shards this process serves (None: all). It schedules, closes at start and
         #: shows only their guilds' votes; another process takes the others.
         self.shards = shards
+        #: The operator's cap on a server's campaigns that have not ended (None: no cap).
+        self.max_campaigns_per_server = max_campaigns_per_server
         self.stories = stories
         self.clock = clock
         self.scheduler = scheduler
@@ -380,9 +384,12 @@ class CampaignService:
                 seed,
                 now,
                 first,
+                live_limit=self.max_campaigns_per_server,
             )
         except StoreChannelBusy:
             raise errors.ChannelBusy() from None
+        except GuildFull as full:
+            raise errors.TooManyCampaigns(full.limit) from None
         await self.store.add_audit(guild_id, campaign.id, actor_id, "start", story.id, now)
         if state.ended:
             campaign = await self.store.set_campaign_status(

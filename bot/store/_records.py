@@ -253,6 +253,15 @@ class ChannelBusy(StoreError):
         self.campaign_id = campaign_id
 
 
+class GuildFull(StoreError):
+    """The guild already has as many campaigns that have not ended as it may."""
+
+    def __init__(self, guild_id: int, limit: int) -> None:
+        super().__init__(f"guild {guild_id} already has {limit} live campaigns")
+        self.guild_id = guild_id
+        self.limit = limit
+
+
 class AlreadyClosed(StoreError):
     """Someone else (timer, skip, decide, end) closed this decision first."""
 

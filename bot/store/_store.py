@@ -30,6 +30,7 @@ from bot.store._records import (
     CloseHow,
     CrewChoices,
     Decision,
+    GuildFull,
     GuildSettings,
     NewAudit,
     NewBallot,
@@ -503,12 +504,16 @@ class Store:
         seed: int,
         started_at: datetime,
         first_decision: NewDecision | None,
+        *,
+        live_limit: int | None = None,
     ) -> tuple[Campaign, Decision | None]:
         """Start a running campaign and open its first vote, together or not at all.
 
         Raises ChannelBusy when the channel has a campaign that has not ended (the partial
-        unique index enforces it even against another process). `seed` must fit in a signed
-        64-bit integer; `state_json` must be valid JSON (CHECK).
+        unique index enforces it even against another process), GuildFull when the guild
+        already has `live_limit` campaigns that have not ended (counted inside the same
+        IMMEDIATE transaction, so two starts cannot both take the last place). `seed` must fit
+        in a signed 64-bit integer; `state_json` must be valid JSON (CHECK).
         """
         async with self._write() as db:
             busy = list(
@@ -519,6 +524,13 @@ class Store:
             )
             if busy:
                 raise ChannelBusy(channel_id, busy[0]["id"])
+            if live_limit is not None:
+                [(live,)] = await db.execute_fetchall(
+                    "SELECT count(*) FROM campaigns WHERE guild_id = :g AND status <> 'ended'",
+                    {"g": guild_id},
+                )
+                if live >= live_limit:
+                    raise GuildFull(guild_id, live_limit)
             cursor = await db.execute(
                 "INSERT INTO campaigns (guild_id, channel_id, story_id, story_hash, status, "
                 "state_json, seed, started_at) VALUES (:guild_id, :channel_id, :story_id, "
@@ -1083,6 +1095,18 @@ class Store:
         return Ballot(row[0], row[1], row[2], from_us(row[3]))
 
     # --- audit -------------------------------------------------------------------------------
+
+    async def forget_vote_messages(self) -> int:
+        """Forget the scene messages of running campaigns' open votes, so the next start
+        posts those votes again (`unposted_votes`). For a Discord that keeps no messages from
+        one run to the next, as the preview's in-memory one; returns how many were forgotten."""
+        async with self._write() as db:
+            cursor = await db.execute(
+                "UPDATE decisions SET message_id = NULL WHERE closed_at IS NULL"
+                " AND message_id IS NOT NULL AND campaign_id IN"
+                " (SELECT id FROM campaigns WHERE status = 'running')"
+            )
+            return cursor.rowcount
 
     async def unposted_votes(
         self, shards: Shards | None = None, *, opened_before: datetime | None = None

@@ -8,6 +8,8 @@ import discord
 import pytest
 from simcord import SetupError
 
+from tests.markers import needs_dot
+
 from .conftest import World
 
 
@@ -349,6 +351,7 @@ async def test_a_vote_never_posted_before_a_crash_is_posted_at_the_next_start(wo
     assert click.response.content.startswith("You voted")
 
 
+@needs_dot
 async def test_the_map_draws_the_way_taken(world: World) -> None:
     scene = await start(world)
     await world.members[0].click(scene, label="Force the door with the winch")

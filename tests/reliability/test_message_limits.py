@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import discord
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -56,6 +57,7 @@ from bot.story.lines import (
 from bot.story.model import PITCH_LIMIT, CrewMember
 from bot.ui import embeds
 from bot.ui.views import vote_view
+from tests.properties import examples
 
 from .helpers import World, buttons, claim_errors, scenes
 
@@ -282,7 +284,7 @@ def when(draw: st.DrawFn) -> datetime | None:
     return draw(st.none() | st.integers(0, 10**9).map(lambda s: T0 + timedelta(seconds=s)))
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(played(), st.data())
 def test_every_rendered_message_is_within_discords_limits(run, data) -> None:
     story, state, turns = run
@@ -417,11 +419,20 @@ def test_every_rendered_message_is_within_discords_limits(run, data) -> None:
 
 # -- Maximal, end to end -----------------------------------------------------------------------
 
+MAXIMAL_SETTLE = 30.0  # real seconds an action may take
+MAXIMAL_REFRESH = 40.0  # virtual seconds between tally redraws: past the settle window
 
+
+@pytest.mark.settle(MAXIMAL_SETTLE)
 async def test_the_longest_story_plays_through_simcords_limit_checks(world: World, caplog) -> None:
     """SimCord refuses any message past Discord's limits as Discord does (400, 50035): the
-    campaign must start, vote, tie, close and recap without one refusal."""
+    campaign must start, vote, tie, close and recap without one refusal.
+
+    Every message here is at Discord's limits, and 25 members click: on a loaded machine an
+    action takes seconds, so the settle window is long and the tally refresh longer still
+    (a refresh due inside the window would be waited out, or fire in real time mid-click)."""
     write_maximal(world.settings.content_dir / "maximal")
+    world.settings = world.settings.model_copy(update={"tally_refresh_seconds": MAXIMAL_REFRESH})
     await world.restart()
     crew = [world.guild.add_member(world.env.create_user(f"deck{i}")) for i in range(25)]
     await world.mod.slash(world.channel, "settings set", tie_break="moderator")
@@ -433,7 +444,7 @@ async def test_the_longest_story_plays_through_simcords_limit_checks(world: Worl
     for member, label in zip(crew, labels, strict=True):  # a 25-way tie
         click = await member.click(scene, label=label)
         assert click.acknowledged and click.response.content.startswith("You voted")
-    await world.env.advance_time(7)  # the tally redraw
+    await world.env.advance_time(MAXIMAL_REFRESH + 1)  # the tally redraw
     for command in ("campaign status", "campaign recap", "campaign list", "settings show"):
         shown = await world.mod.slash(world.channel, command)
         assert shown.acknowledged and shown.response.embeds, command
