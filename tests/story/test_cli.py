@@ -124,7 +124,7 @@ def test_play_shows_labels_real_changes_and_the_endings_title() -> None:
     assert "The end: Back to Zero (11 decisions)." in out
     assert "ending '" not in out
     # The card shows the ship after the ending: the jumpers have every gram.
-    assert out.splitlines()[-2].startswith("Exotic matter aboard 0kg")
+    assert out.splitlines()[-2].startswith("Exotic matter 0kg")
 
 
 def test_play_shows_each_advocate_pitch_and_the_odds_after_the_vote() -> None:
