@@ -29,39 +29,44 @@ async def test_the_vote_message_says_who_argues_for_each_choice(world: World) ->
     alarm = world.channel.last_message
     assert alarm.embeds[0].author.name == "Kayla, Comms"
     assert field(alarm, "Tally").splitlines() == [
-        "`  0`  Broadcast our registration: we're licensed, the claim is filed — **Captain Jax**",
+        "`  0`  Broadcast our registration: licensed miners, claim on file — **Captain Jax**",
+        "`  0`  Say nothing yet. Record their drive signatures first — **Kayla**",
         "`  0`  Warm up the fusion torch before we answer anything — **Wrench**",
-        "`  0`  Log their drive signatures for the other independents — **Kayla**",
     ]
     # Long labels: one button a row, so each reads whole on a phone.
     assert rows(alarm) == [[label] for label in buttons(alarm)]
 
     pods = await vote_and_close(world, alarm, buttons(alarm)[0])
-    embed = pods.embeds[0]
-    assert embed.title == "Pod or Pieces"
-    assert embed.author.name == "Captain Jax"  # not "Captain Jax, Captain"
-    tally = field(pods, "Tally")
-    assert "Take the pod. Alive beats rich. — **Sofia**" in tally
+    assert pods.embeds[0].title == "Pod or Pieces"
+    assert pods.embeds[0].author.name == "Wrench, Engineer"
+    assert "Ask Wrench what armour we have left — **Captain Jax**" in field(pods, "Tally")
+    odds = await vote_and_close(world, pods, "Ask Wrench what armour we have left")
+    embed = odds.embeds[0]
+    assert embed.title == "The Arithmetic"
+    tally = field(odds, "Tally")
+    assert "Sofia's way: into the pod. Alive beats rich. — **Sofia**" in tally
     assert "Close in and put the torch through the nearest one — **Wrench**" in tally
-    assert field(pods, "The crew argue").splitlines() == [
-        "**Sofia**: Every number I have says get in the pod. I'd like to keep having numbers.",
-        "**Wrench**: She cuts rock all day. Let's see what she does to their plating.",
-        "**Captain Jax**: Somebody out there owes us a favour. Time we called one in.",
+    assert field(odds, "The crew argue").splitlines() == [
+        "**Sofia**: I've watched a crew die for cargo once. I'm not doing it twice. Get in the pod.",
+        "**Wrench**: She's my ship. Get me close and the torch will open one of them like a"
+        " ration tin.",
+        "**Captain Jax**: Jumpers live on nobody watching. Give them an audience and watch them"
+        " get nervous.",
+        "**Kayla**: Before we shout to the whole Belt, let me ask them what they actually want.",
     ]
 
-    click = await world.members[0].click(pods, label="Take the pod. Alive beats rich.")
-    assert click.response.content.startswith("You voted **Take the pod. Alive beats rich.** You")
+    pod = "Sofia's way: into the pod. Alive beats rich."
+    click = await world.members[0].click(odds, label=pod)
+    assert click.response.content.startswith(f"You voted **{pod}** You")
     assert ".**." not in click.response.content
-    await world.members[1].click(pods, label="Close in and put the torch through the nearest one")
-    changed = await world.members[1].click(pods, label="Take the pod. Alive beats rich.")
+    await world.members[1].click(odds, label="Close in and put the torch through the nearest one")
+    changed = await world.members[1].click(odds, label=pod)
     assert changed.response.content.startswith(
         "You changed your vote from **Close in and put the torch through the nearest one** to"
-        " **Take the pod. Alive beats rich.** You can change it"
+        f" **{pod}** You can change it"
     )
     await world.env.advance_time(7)
-    assert "`  2` ████████ Take the pod. Alive beats rich. — **Sofia**" in field(
-        again(world, pods), "Tally"
-    )
+    assert f"`  2` ████████ {pod} — **Sofia**" in field(again(world, odds), "Tally")
 
 
 async def test_short_labels_share_rows(world: World) -> None:
@@ -85,8 +90,9 @@ async def test_an_ending_card_shows_the_ship_after_the_ending(world: World) -> N
     alarm = world.channel.last_message
     pods = await vote_and_close(world, alarm, buttons(alarm)[0])
     assert field(pods, "Ship").startswith("Exotic matter 30kg · Hull 100%")
-    pod_bay = await vote_and_close(world, pods, "Take the pod. Alive beats rich.")
-    assert pod_bay.embeds[0].title == "The Pod"
+    odds = await vote_and_close(world, pods, "Ask Wrench what armour we have left")
+    pod_bay = await vote_and_close(world, odds, "Sofia's way: into the pod. Alive beats rich.")
+    assert pod_bay.embeds[0].title == "The Pod Bay"
     await vote_and_close(world, pod_bay, "Launch. We live, and we start over.")
     ending = next(
         m

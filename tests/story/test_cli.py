@@ -117,29 +117,29 @@ def test_play_wraps_every_paragraph_at_the_width_piped(columns: int) -> None:
 
 def test_play_shows_labels_real_changes_and_the_endings_title() -> None:
     out = _play("claim-jumpers", "--seed", "3", "--auto", columns=80)
-    assert "Jumpers' patience: 5 -> 4" in out and "Torch edge: 0 -> 1" in out
-    assert "  patience:" not in out and "torch_edge" not in out
+    assert "Jumpers' patience: 4 -> 3" in out and "Standing with the independents: 0 -> 1" in out
+    assert "  patience:" not in out and "pod_ready" not in out
     changes = [line.strip() for line in out.splitlines() if " -> " in line]
     assert changes and all(a != b for a, b in (c.split(": ", 1)[1].split(" -> ") for c in changes))
-    assert "The end: Alive (5 decisions)." in out
+    assert "The end: Back to Zero (11 decisions)." in out
     assert "ending '" not in out
-    # The destroyed ship's card says what happened, not its last hull reading.
-    assert out.splitlines()[-2].startswith("Lucky Strike lost")
+    # The card shows the ship after the ending: the jumpers have every gram.
+    assert out.splitlines()[-2].startswith("Exotic matter 0kg")
 
 
 def test_play_shows_each_advocate_pitch_and_the_odds_after_the_vote() -> None:
     out = _play("claim-jumpers", "--seed", "3", "--auto", columns=200)
-    assert "  1. Take the pod. Alive beats rich. (Sofia)" in out
-    assert "     Sofia: Every number I have says get in the pod." in out
-    assert "Give them the torch (Wrench)" in out
-    assert "Everyone to the pod while it is still there (80%) (Sofia)" in out
+    assert "  1. Sofia's way: into the pod. Alive beats rich. (Sofia)" in out
+    assert "     Sofia: I've watched a crew die for cargo once. I'm not doing it twice." in out
+    assert "Close in and put the torch through the nearest one (Wrench)" in out
+    assert "Bluff: a Belt Authority cutter is on its way (35%) (Kayla)" in out
 
 
 def test_play_crowd_draws_a_split_the_pick_wins_and_the_story_reads_it() -> None:
     out = _play("claim-jumpers", "--seed", "3", "--auto", "--crowd", "30", columns=200)
     assert (
-        "The crew of 30 voted (29 ballots): 20 for Warm up the fusion torch before we answer"
-        " anything; 9 for Log their drive signatures for the other independents"
+        "The crew of 30 voted (29 ballots): 20 for Say nothing yet. Record their drive signatures"
+        " first; 9 for Warm up the fusion torch before we answer anything"
     ) in out
     assert "Share 69%, margin 38%, turnout (the first vote)" in out
     assert "turnout 66% of the 29 who voted last time" in out
