@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -59,6 +60,7 @@ class Board:
         # The votes (closes and posts) this process is showing right now: the sweep leaves
         # them to whoever is at it, however long its retries take.
         self._showing: set[int] = set()
+        self._backlog: asyncio.Task[None] | None = None  # showing the overdue closes of a start
         self._started = discord.utils.utcnow()
         self._sweep_due = True  # the first round (at ready) looks at what a past run left
         self._failed_at: datetime | None = None
@@ -67,6 +69,8 @@ class Board:
         """Cancel pending tally refreshes (the tallies are in the database) and the sweep."""
         self.sweeper.cancel()
         running = list(self._running)
+        if self._backlog is not None:
+            running.append(self._backlog)
         for task in running:
             task.cancel()
         await asyncio.gather(*running, return_exceptions=True)
@@ -216,6 +220,57 @@ class Board:
             self._left_to_sweep()
             return False
         return True
+
+    # -- the overdue closes of a start ---------------------------------------------------------
+
+    def show_backlog(self, closed: Sequence[int], opened: Sequence[int]) -> None:
+        """Show, in the background, the closes committed in batches at start (`closed`,
+        oldest deadline first) and post the votes they opened (`opened`). A few at a time
+        (BACKLOG_CONCURRENCY), yielding between them, so that clicks on other votes keep
+        being answered while thousands are shown. The sweep leaves them alone meanwhile;
+        one that fails is left to it."""
+        if not closed:
+            return
+        self._showing.update(closed)
+        self._showing.update(opened)
+        self._backlog = asyncio.get_running_loop().create_task(
+            self._show_backlog(list(closed), set(opened)), name="overdue-closes"
+        )
+
+    async def _show_backlog(self, closed: list[int], opened: set[int]) -> None:
+        pending = iter(closed)  # shared: each worker takes the oldest not yet taken
+        shown = 0
+
+        async def worker() -> None:
+            nonlocal shown
+            for decision_id in pending:
+                outcome = None
+                try:
+                    outcome = await self.bot.campaigns.unshown_close(decision_id)
+                    if outcome is not None:
+                        await self.render_close(outcome, late=True)
+                        shown += 1
+                except Exception:
+                    log.warning("showing the close of vote %s failed", decision_id, exc_info=True)
+                    self._left_to_sweep()
+                finally:
+                    self._showing.discard(decision_id)
+                    if isinstance(outcome, Closed) and outcome.next_vote is not None:
+                        self._showing.discard(outcome.next_vote.decision_id)
+                await asyncio.sleep(0)  # clicks waiting on the loop go first
+
+        workers = max(1, self.bot.settings.backlog_concurrency)
+        try:
+            await asyncio.gather(*(worker() for _ in range(workers)))
+        finally:
+            self._showing.difference_update(closed)
+            self._showing.difference_update(opened)
+        log.info("overdue votes closed at start: %d of %d shown", shown, len(closed))
+
+    @property
+    def backlog(self) -> asyncio.Task[None] | None:
+        """The task showing the overdue closes of this start (None if there were none)."""
+        return self._backlog
 
     # -- the sweep ---------------------------------------------------------------------------
 
