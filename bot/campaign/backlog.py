@@ -49,6 +49,7 @@ BATCH_SIZE = 1000
 class Backlog:
     """What the batch close did."""
 
+    closed_at: datetime  # when (every close of the backlog has this time)
     closed: list[int] = field(default_factory=list)  # oldest deadline first, to be shown
     opened: list[Decision] = field(default_factory=list)  # the votes those closes opened
     one_by_one: list[int] = field(default_factory=list)  # left to the one-by-one close
@@ -66,7 +67,7 @@ async def close_overdue(
 ) -> Backlog:
     """Close the `overdue` votes (soonest deadline first) in batches; the ones that need
     more than a plain close are listed in `one_by_one`, untouched."""
-    done = Backlog()
+    done = Backlog(now)
     for start in range(0, len(overdue), batch_size):
         batch = [item.decision_id for item in overdue[start : start + batch_size]]
         votes = await store.votes_with_campaigns(batch)

@@ -223,28 +223,33 @@ class Board:
 
     # -- the overdue closes of a start ---------------------------------------------------------
 
-    def show_backlog(self, closed: Sequence[int], opened: Sequence[int]) -> None:
+    def show_backlog(self, closed: Sequence[int], closed_at: datetime) -> None:
         """Show, in the background, the closes committed in batches at start (`closed`,
-        oldest deadline first) and post the votes they opened (`opened`). A few at a time
-        (BACKLOG_CONCURRENCY), yielding between them, so that clicks on other votes keep
-        being answered while thousands are shown. The sweep leaves them alone meanwhile;
-        one that fails is left to it."""
+        oldest deadline first) with the votes they opened. First what a past run left
+        unshown (the sweep's first round: what was committed before `closed_at`, older
+        still), then these, a few at a time
+        (BACKLOG_CONCURRENCY) and yielding between them, so that clicks on other votes keep
+        being answered while thousands are shown. The sweep waits meanwhile (it would list
+        what is being shown); one that fails is left to its next round."""
         if not closed:
             return
-        self._showing.update(closed)
-        self._showing.update(opened)
         self._backlog = asyncio.get_running_loop().create_task(
-            self._show_backlog(list(closed), set(opened)), name="overdue-closes"
+            self._show_backlog(list(closed), min(closed_at, self._started)),
+            name="overdue-closes",
         )
 
-    async def _show_backlog(self, closed: list[int], opened: set[int]) -> None:
+    async def _show_backlog(self, closed: list[int], before: datetime) -> None:
+        try:
+            await self.sweep(before)
+        except Exception:  # logged; the sweep's next round tries again
+            log.exception("the sweep of unshown closes and unposted votes failed")
+            self._left_to_sweep()
         pending = iter(closed)  # shared: each worker takes the oldest not yet taken
         shown = 0
 
         async def worker() -> None:
             nonlocal shown
             for decision_id in pending:
-                outcome = None
                 try:
                     outcome = await self.bot.campaigns.unshown_close(decision_id)
                     if outcome is not None:
@@ -253,18 +258,10 @@ class Board:
                 except Exception:
                     log.warning("showing the close of vote %s failed", decision_id, exc_info=True)
                     self._left_to_sweep()
-                finally:
-                    self._showing.discard(decision_id)
-                    if isinstance(outcome, Closed) and outcome.next_vote is not None:
-                        self._showing.discard(outcome.next_vote.decision_id)
                 await asyncio.sleep(0)  # clicks waiting on the loop go first
 
         workers = max(1, self.bot.settings.backlog_concurrency)
-        try:
-            await asyncio.gather(*(worker() for _ in range(workers)))
-        finally:
-            self._showing.difference_update(closed)
-            self._showing.difference_update(opened)
+        await asyncio.gather(*(worker() for _ in range(workers)))
         log.info("overdue votes closed at start: %d of %d shown", shown, len(closed))
 
     @property
@@ -279,6 +276,8 @@ class Board:
         """Every minute (and at once when started, at ready): the sweep."""
         if not self._sweep_due:
             return  # nothing failed since the last round: no query every minute for nothing
+        if self._backlog is not None and not self._backlog.done():
+            return  # the overdue closes of this start are being shown; the round after, then
         now = self.bot.campaigns.clock()
         before = max(now - SWEEP_GRACE, self._started)
         # A failure younger than the grace is not swept yet: keep the next round due.
