@@ -19,7 +19,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 
 from bot.store import (
@@ -165,7 +165,7 @@ def plan_close(
         closed_at=now,
         outcome=verdict.outcome,
         how=verdict.how,
-        campaign_state_json=json.dumps(move.state.to_json()),
+        campaign_state_json=state_json(move.state),
         campaign_status=move.status,
         status_reason=move.paused_reason,
         ended_at=now if move.status is CampaignStatus.ENDED else None,
@@ -173,3 +173,10 @@ def plan_close(
         expect_tally=tally,
         view_json=turns.view_json(move.turn, move.extra, move.paused_reason),
     )
+
+
+def state_json(state: StoryState) -> str:
+    """`json.dumps(state.to_json())`, without `dataclasses.asdict`'s deep copy of every
+    field (most of a batch close's time): a state holds only JSON values, which the
+    encoder reads in place. Tested to give the same text."""
+    return json.dumps({f.name: getattr(state, f.name) for f in fields(state)})

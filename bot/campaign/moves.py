@@ -71,10 +71,11 @@ def advance(
     vote_seconds: int,
     now: datetime,
 ) -> Move:
-    """Play a close on a copy of `state`: the outcome (or the scene's no-decision outcome),
-    the idle scenes after it, and the vote that opens next (none when the story ended or
-    got stuck, which pauses the campaign)."""
-    played = state.copy()
+    """Play a close on `state` (which it changes: pass a copy of a state kept elsewhere):
+    the outcome (or the scene's no-decision outcome), the idle scenes after it, and the
+    vote that opens next (none when the story ended or got stuck, which pauses the
+    campaign). When the story refuses (`turn` None), the state is no use."""
+    played = state
     vote = VoteInfo({c: n for c, n in tally.items() if n}, STORY_HOW[how])
     try:
         if outcome is None:

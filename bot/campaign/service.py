@@ -567,7 +567,7 @@ class CampaignService:
         now = self.clock()
         move = advance(
             story,
-            loaded.state,
+            loaded.state.copy(),
             decision.scene_id,
             outcome,
             how,
