@@ -106,6 +106,7 @@ class DeckBot(commands.AutoShardedBot):
             ballot_window_s=self.settings.ballot_batch_ms / 1000,
             hold_unposted=True,
             shards=self._own_shards(),
+            max_campaigns_per_server=self.settings.max_campaigns_per_server,
         )
         self._housekeeping = Housekeeping(self._store, self.stories, clock, self._campaigns)
         self.scheduler.set_handler(self.board.on_vote_due)

@@ -79,6 +79,13 @@ class Settings(BaseSettings):
         allow_inf_nan=False,
         description="seconds, 1.0 or more, between edits of a live tally",
     )
+    max_campaigns_per_server: int = Field(
+        25,
+        ge=1,
+        le=10_000,
+        description="a whole number from 1 to 10000 of campaigns a server may run at once"
+        " (paused ones count)",
+    )
     ballot_batch_ms: float = Field(
         2.0,
         ge=0.0,

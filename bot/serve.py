@@ -1,7 +1,9 @@
 """Running the bot for real: logging, the token, and a clean stop on SIGTERM or Ctrl-C.
 
 A stop closes the bot (timers cancelled, the gateway closed) and then the store, after any
-ballot in flight has committed; open votes keep their deadlines for the next start.
+ballot in flight has committed; open votes keep their deadlines for the next start. A start
+that cannot log in (no network, a refused token, Discord failing) says so in one line and
+exits 1: an operator reads the cause, not a traceback.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import contextlib
 import logging
 import signal
 
+import aiohttp
 import discord
 
 from bot.app import create_bot
@@ -26,15 +29,40 @@ Reset Token. Put it in the environment or in a .env file beside the project:
 
     DISCORD_TOKEN=your-token-here
 
-To try a story without Discord, play it in the terminal:
+To try the bot without Discord or a token, preview it in a browser (the real bot, in a
+simulated channel):
 
-    python -m bot play claim-jumpers
+    python -m bot preview
+
+or play a story in the terminal: python -m bot play claim-jumpers
 """
+
+
+#: discord.py's records that tell an operator of this bot nothing: it has no voice, and how
+#: it logs in is not news (a failed login has its own line, a good one "logged in").
+_NOISE = (
+    "PyNaCl is not installed, voice will NOT be supported",
+    "davey is not installed, voice will NOT be supported",
+    "logging in using static token",
+)
+
+
+def _not_noise(record: logging.LogRecord) -> bool:
+    return not (record.name == "discord.client" and record.msg in _NOISE)
 
 
 def configure_logging(level: str) -> None:
     """One line per record on stderr; discord.py's own loggers at the same level."""
     discord.utils.setup_logging(level=getattr(logging, level), root=True)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_not_noise)
+
+
+def _unreachable(exc: aiohttp.ClientConnectionError) -> str:
+    """Why Discord could not be reached, in the words of the system."""
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return f"{exc.host}:{exc.port}: {exc.os_error.strerror or exc.os_error}"
+    return str(exc) or type(exc).__name__
 
 
 async def serve(settings: Settings, token: str) -> None:
@@ -69,6 +97,12 @@ def run(settings: Settings) -> int:
         asyncio.run(serve(settings, settings.require_token()))
     except discord.LoginFailure:
         log.error("Discord refused the token (DISCORD_TOKEN): check it in the developer portal")
+        return 1
+    except aiohttp.ClientConnectionError as exc:
+        log.error("cannot reach Discord: %s; check the network", _unreachable(exc))
+        return 1
+    except discord.DiscordServerError as exc:
+        log.error("Discord answered HTTP %s at login; try again later", exc.status)
         return 1
     except discord.PrivilegedIntentsRequired:
         log.error("Discord asked for privileged intents; Command Deck needs none")

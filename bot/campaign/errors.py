@@ -31,6 +31,16 @@ class ChannelBusy(CampaignError):
         )
 
 
+class TooManyCampaigns(CampaignError):
+    """The server runs as many campaigns as the operator allows (MAX_CAMPAIGNS_PER_SERVER)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"This server already has {limit} campaign{'s' if limit != 1 else ''} running, the"
+            " most this bot allows; end one with /campaign end first."
+        )
+
+
 def _echo(value: str) -> str:
     """A member's own words quoted back, short enough for a reply (Discord allows 2,000
     characters; an option may carry 6,000)."""

@@ -67,6 +67,24 @@ class VoteResult:
 
 
 @dataclass(frozen=True)
+class CrewComparison:
+    """How the crews of every sharing server chose at a decision this channel made."""
+
+    choice_label: str
+    #: Crews, this one included, that took the same choice.
+    same: int
+    #: Crews that reached the decision.
+    crews: int
+    #: Servers those crews play in (a figure is shown only past a floor of them).
+    servers: int
+
+    @property
+    def share(self) -> float:
+        """The part of the crews that chose as this one did, 0 to 1."""
+        return self.same / self.crews if self.crews else 0.0
+
+
+@dataclass(frozen=True)
 class Epilogue:
     """The end of a campaign: the ending shown, and a summary of the play."""
 
@@ -78,6 +96,9 @@ class Epilogue:
     turnouts: tuple[int, ...]
     #: Per decision, the winner's lead over the runner-up (None when under two votes).
     margins: tuple[int | None, ...] = ()
+    #: Per decision, how other crews chose (None: no choice made, too few servers, or the
+    #: server does not share).
+    crews: tuple[CrewComparison | None, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -170,6 +191,7 @@ class RecapEntry:
     labels: dict[str, str]
     roll: bool | None
     result: str | None = None
+    crews: CrewComparison | None = None
 
 
 @dataclass(frozen=True)

@@ -74,7 +74,15 @@ def settle(
     return Verdict(Next.CLOSE, random.Random(tie_seed).choice(leaders), CloseHow.TIE)
 
 
-_SETTINGS = ("vote_seconds", "tie_break", "quorum", "blind", "voter_role_id", "moderator_role_id")
+_SETTINGS = (
+    "vote_seconds",
+    "tie_break",
+    "quorum",
+    "blind",
+    "share_choices",
+    "voter_role_id",
+    "moderator_role_id",
+)
 
 
 def check_setting(name: str, value: Any) -> Any:
@@ -98,9 +106,9 @@ def check_setting(name: str, value: Any) -> Any:
             raise InvalidSetting(
                 "tie_break", "one of: " + ", ".join(rule.value for rule in TieBreak)
             ) from None
-    if name == "blind":
+    if name in ("blind", "share_choices"):
         if type(value) is not bool:
-            raise InvalidSetting("blind", "true or false")
+            raise InvalidSetting(name, "true or false")
         return value
     if name in ("voter_role_id", "moderator_role_id"):
         if value is not None and (type(value) is not int or value <= 0):

@@ -23,6 +23,7 @@ from bot.store import (
     CampaignStatus,
     CloseHow,
     Decision,
+    GuildFull,
     GuildSettings,
     NewAudit,
     NewBallot,
@@ -38,6 +39,7 @@ from . import backlog, errors, turns
 from .backlog import Backlog
 from .ballots import BallotBox, WriteFailed
 from .clock import Clock
+from .crews import compare_with_crews
 from .moves import advance, new_decision, run_idle_scenes
 from .results import (
     BallotCast,
@@ -45,6 +47,7 @@ from .results import (
     ClockChange,
     Closed,
     CloseOutcome,
+    CrewComparison,
     EndedCampaign,
     Epilogue,
     Extended,
@@ -111,11 +114,14 @@ class CampaignService:
         ballot_window_s: float = 0.002,
         hold_unposted: bool = False,
         shards: Shards | None = None,
+        max_campaigns_per_server: int | None = None,
     ) -> None:
         self.store = store
         #: The shards this process serves (None: all). It schedules, closes at start and
         #: shows only their guilds' votes; another process takes the others.
         self.shards = shards
+        #: The operator's cap on a server's campaigns that have not ended (None: no cap).
+        self.max_campaigns_per_server = max_campaigns_per_server
         self.stories = stories
         self.clock = clock
         self.scheduler = scheduler
@@ -315,7 +321,7 @@ class CampaignService:
         """See `moves.run_idle_scenes`."""
         return run_idle_scenes(story, state)
 
-    def _epilogue(self, story: Story, state: StoryState) -> Epilogue:
+    async def _epilogue(self, story: Story, state: StoryState, settings: GuildSettings) -> Epilogue:
         turnouts = tuple(sum(step.get("counts", {}).values()) for step in state.path)
         return Epilogue(
             scene=story.view(state),
@@ -325,6 +331,7 @@ class CampaignService:
             ballots=sum(turnouts),
             turnouts=turnouts,
             margins=tuple(_margin(step.get("counts", {})) for step in state.path),
+            crews=await compare_with_crews(self.store, story, settings, state.path),
         )
 
     # -- start ------------------------------------------------------------------------------
@@ -355,9 +362,12 @@ class CampaignService:
                 seed,
                 now,
                 first,
+                live_limit=self.max_campaigns_per_server,
             )
         except StoreChannelBusy:
             raise errors.ChannelBusy() from None
+        except GuildFull as full:
+            raise errors.TooManyCampaigns(full.limit) from None
         await self.store.add_audit(guild_id, campaign.id, actor_id, "start", story.id, now)
         if state.ended:
             campaign = await self.store.set_campaign_status(
@@ -373,7 +383,7 @@ class CampaignService:
         vote = None
         if decision is not None:
             vote = self._vote(loaded, decision, settings, dict.fromkeys(decision.choices, 0))
-        epilogue = self._epilogue(story, state) if state.ended else None
+        epilogue = await self._epilogue(story, state, settings) if state.ended else None
         return Started(self._info(campaign), story.summary, vote, epilogue)
 
     # -- voting -----------------------------------------------------------------------------
@@ -629,7 +639,7 @@ class CampaignService:
         next_vote = None
         if next_row is not None:
             next_vote = self._vote(after, next_row, settings, dict.fromkeys(next_row.choices, 0))
-        epilogue = self._epilogue(story, state) if state.ended else None
+        epilogue = await self._epilogue(story, state, settings) if state.ended else None
         if state.ended:
             log.info("%s ended at '%s'", _where(campaign), state.scene)
         return Closed(self._info(updated), result, next_vote, epilogue, paused_reason)
@@ -799,8 +809,12 @@ class CampaignService:
             raise errors.NoCampaign()
         story = self.stories.get(campaign.story_id)
         state = StoryState.from_json(json.loads(campaign.state_json))
+        crews: tuple[CrewComparison | None, ...] = (None,) * len(state.path)
+        if story is not None:
+            settings = await self.store.get_settings(guild_id)
+            crews = await compare_with_crews(self.store, story, settings, state.path)
         entries = []
-        for step in state.path:
+        for step, compared in zip(state.path, crews, strict=True):
             scene = story.scenes.get(step["scene"]) if story is not None else None
             title = scene.source.title if scene is not None else step["scene"]
             labels = {c.id: c.label for c in scene.choices} if scene is not None else {}
@@ -813,6 +827,7 @@ class CampaignService:
                     tally=dict(step.get("counts", {})),
                     labels=labels,
                     roll=step.get("roll"),
+                    crews=compared,
                 )
             )
         place = None

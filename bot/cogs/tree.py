@@ -18,6 +18,15 @@ class NotModerator(app_commands.CheckFailure):
     """The member lacks Manage Server and the server's moderator role."""
 
 
+class Refused(app_commands.CheckFailure):
+    """A command the Discord layer itself refuses (a limit, not a campaign rule); its message
+    is the private reply."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
 class DuplicateInteraction(app_commands.CheckFailure):
     """Discord delivered this interaction before (a gateway replay); it was handled then."""
 
@@ -94,6 +103,8 @@ class DeckTree(app_commands.CommandTree[Any]):
             text = original.message
         elif isinstance(original, StoreUnavailable):  # the operator's to fix: say so, once
             log.error("command %s could not save: %s", _name(interaction), original)
+            text = original.message
+        elif isinstance(original, Refused):
             text = original.message
         elif isinstance(error, NotModerator):
             text = "Only moderators (Manage Server, or this server's moderator role) can do that."

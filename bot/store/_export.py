@@ -42,7 +42,8 @@ _TALLIES = (
     "WHERE c.guild_id = :g ORDER BY d.id, j.key"
 )
 _SETTINGS = (
-    "SELECT vote_seconds, tie_break, quorum, blind, voter_role_id, moderator_role_id "
+    "SELECT vote_seconds, tie_break, quorum, blind, share_choices, voter_role_id, "
+    "moderator_role_id "
     "FROM guild_settings WHERE guild_id = :g"
 )
 
@@ -129,6 +130,7 @@ async def export_guild(store: Store, guild_id: int) -> dict[str, Any]:
             "tie_break": row["tie_break"],
             "quorum": row["quorum"],
             "blind": bool(row["blind"]),
+            "share_choices": bool(row["share_choices"]),
             "voter_role_id": _snowflake(row["voter_role_id"]),
             "moderator_role_id": _snowflake(row["moderator_role_id"]),
         }

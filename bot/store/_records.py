@@ -66,6 +66,8 @@ class GuildSettings:
     blind: bool = False
     voter_role_id: int | None = None
     moderator_role_id: int | None = None
+    #: Count this server's decisions toward, and show it, how the crews of other servers chose.
+    share_choices: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +85,16 @@ class Campaign:
     seed: int
     started_at: datetime
     ended_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class CrewChoices:
+    """How the crews of every sharing server chose at one decision of a story: counts only."""
+
+    #: Distinct servers whose crews reached the decision.
+    servers: int
+    #: Crews per choice id (a crew that met the decision twice counts twice).
+    crews: Mapping[str, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,6 +251,15 @@ class ChannelBusy(StoreError):
         super().__init__(f"channel {channel_id} already runs campaign {campaign_id}")
         self.channel_id = channel_id
         self.campaign_id = campaign_id
+
+
+class GuildFull(StoreError):
+    """The guild already has as many campaigns that have not ended as it may."""
+
+    def __init__(self, guild_id: int, limit: int) -> None:
+        super().__init__(f"guild {guild_id} already has {limit} live campaigns")
+        self.guild_id = guild_id
+        self.limit = limit
 
 
 class AlreadyClosed(StoreError):

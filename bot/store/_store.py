@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+from collections import Counter
 from collections.abc import AsyncIterator, Collection, Generator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import fields
@@ -27,7 +28,9 @@ from bot.store._records import (
     CampaignStatus,
     ChannelBusy,
     CloseHow,
+    CrewChoices,
     Decision,
+    GuildFull,
     GuildSettings,
     NewAudit,
     NewBallot,
@@ -145,7 +148,7 @@ SELECT b.decision_id, b.member_id, b.choice_id
 # The batch close at start (`close_decisions`): the batch's open votes, their ballot counts
 # and the votes it opened, each walked from the batch's ids and found by key.
 OPEN_OF = """
-SELECT d.id, d.campaign_id, d.seq, d.choices
+SELECT d.id, d.campaign_id, d.seq, d.choices, d.scene_id
   FROM json_each(:ids) AS j CROSS JOIN decisions AS d ON d.id = j.value
  WHERE d.closed_at IS NULL
 """
@@ -173,6 +176,39 @@ SELECT {", ".join("d." + c.strip() for c in _DECISION_COLUMNS.split(","))},
  WHERE d.closed_at IS NULL
 """
 
+CAMPAIGN_SHARING = """
+SELECT c.id, c.story_id, c.guild_id, COALESCE(s.share_choices, 1) AS sharing
+  FROM json_each(:ids) AS j CROSS JOIN campaigns AS c ON c.id = j.value
+  LEFT JOIN guild_settings AS s ON s.guild_id = c.guild_id
+"""
+
+KNOWN_CREW_SERVERS = """
+SELECT k.value ->> 0 AS story_id, k.value ->> 1 AS scene_id, k.value ->> 2 AS guild_id
+  FROM json_each(:keys) AS k CROSS JOIN crew_servers AS s
+    ON s.story_id = k.value ->> 0 AND s.scene_id = k.value ->> 1 AND s.guild_id = k.value ->> 2
+"""
+
+COUNT_CREW_CHOICE = """
+INSERT INTO crew_choices (story_id, scene_id, choice_id, crews)
+VALUES (:story, :scene, :choice, :n)
+ON CONFLICT DO UPDATE SET crews = crews + excluded.crews
+"""
+
+COUNT_CREW_SERVER = """
+INSERT INTO crew_reach (story_id, scene_id, servers) VALUES (:story, :scene, :n)
+ON CONFLICT DO UPDATE SET servers = servers + excluded.servers
+"""
+
+CREW_REACH = """
+SELECT scene_id, servers FROM crew_reach
+WHERE story_id = :story AND scene_id IN (SELECT value FROM json_each(:scenes))
+"""
+
+CREW_COUNTS = """
+SELECT scene_id, choice_id, crews FROM crew_choices
+WHERE story_id = :story AND scene_id IN (SELECT value FROM json_each(:scenes))
+"""
+
 #: The statements the batched ballot writer runs, by name (their plans are tested too).
 BATCH_QUERIES: Mapping[str, str] = MappingProxyType(
     {"open_choices_of": OPEN_CHOICES_OF, "ballots_in": BALLOTS_IN}
@@ -190,6 +226,12 @@ HOT_QUERIES: Mapping[str, str] = MappingProxyType(
         "get_campaign": GET_CAMPAIGN,
         "open_deadlines": OPEN_DEADLINES,
         "close_decision": CLOSE_DECISION,
+        "campaign_sharing": CAMPAIGN_SHARING,
+        "known_crew_servers": KNOWN_CREW_SERVERS,
+        "count_crew_choice": COUNT_CREW_CHOICE,
+        "count_crew_server": COUNT_CREW_SERVER,
+        "crew_reach": CREW_REACH,
+        "crew_counts": CREW_COUNTS,
     }
 )
 
@@ -440,8 +482,9 @@ class Store:
             raise TypeError(f"unknown settings: {sorted(unknown)}")
         if "tie_break" in changes:
             changes["tie_break"] = TieBreak(changes["tie_break"]).value
-        if "blind" in changes:
-            changes["blind"] = int(bool(changes["blind"]))
+        for flag in ("blind", "share_choices"):
+            if flag in changes:
+                changes[flag] = int(bool(changes[flag]))
         names = [n for n in _SETTING_NAMES if n in changes]  # fixed names, never user text
         columns = "".join(f", {n}" for n in names)
         values = "".join(f", :{n}" for n in names)
@@ -469,6 +512,7 @@ class Store:
             blind=bool(row["blind"]),
             voter_role_id=row["voter_role_id"],
             moderator_role_id=row["moderator_role_id"],
+            share_choices=bool(row["share_choices"]),
         )
 
     # --- campaigns ---------------------------------------------------------------------------
@@ -483,12 +527,16 @@ class Store:
         seed: int,
         started_at: datetime,
         first_decision: NewDecision | None,
+        *,
+        live_limit: int | None = None,
     ) -> tuple[Campaign, Decision | None]:
         """Start a running campaign and open its first vote, together or not at all.
 
         Raises ChannelBusy when the channel has a campaign that has not ended (the partial
-        unique index enforces it even against another process). `seed` must fit in a signed
-        64-bit integer; `state_json` must be valid JSON (CHECK).
+        unique index enforces it even against another process), GuildFull when the guild
+        already has `live_limit` campaigns that have not ended (counted inside the same
+        IMMEDIATE transaction, so two starts cannot both take the last place). `seed` must fit
+        in a signed 64-bit integer; `state_json` must be valid JSON (CHECK).
         """
         async with self._write() as db:
             busy = list(
@@ -499,6 +547,13 @@ class Store:
             )
             if busy:
                 raise ChannelBusy(channel_id, busy[0]["id"])
+            if live_limit is not None:
+                [(live,)] = await db.execute_fetchall(
+                    "SELECT count(*) FROM campaigns WHERE guild_id = :g AND status <> 'ended'",
+                    {"g": guild_id},
+                )
+                if live >= live_limit:
+                    raise GuildFull(guild_id, live_limit)
             cursor = await db.execute(
                 "INSERT INTO campaigns (guild_id, channel_id, story_id, story_hash, status, "
                 "state_json, seed, started_at) VALUES (:guild_id, :channel_id, :story_id, "
@@ -784,6 +839,8 @@ class Store:
                     "id": closed.campaign_id,
                 },
             )
+            if outcome is not None and how is not CloseHow.NO_QUORUM:
+                await self._count_crew_choices(db, [(closed.campaign_id, closed.scene_id, outcome)])
             following = None
             if next_decision is not None:
                 following = await self._insert_decision(
@@ -863,6 +920,7 @@ class Store:
             ids = json.dumps(sorted({close.decision_id for close in closes}))
             rows = await db.execute_fetchall(OPEN_OF, {"ids": ids})
             found = {r[0]: (r[1], r[2], tuple(json.loads(r[3]))) for r in rows}
+            scenes = {r[0]: r[4] for r in rows}
             tallies: dict[int, dict[str, int]] = {
                 d: dict.fromkeys(choices, 0) for d, (_, _, choices) in found.items()
             }
@@ -919,12 +977,84 @@ class Store:
                     if c.next_decision is not None
                 ],
             )
+            await self._count_crew_choices(
+                db,
+                [
+                    (found[c.decision_id][0], scenes[c.decision_id], c.outcome)
+                    for c in keep
+                    if c.outcome is not None and c.how is not CloseHow.NO_QUORUM
+                ],
+            )
             campaigns = json.dumps(sorted(found[c.decision_id][0] for c in opening))
             opened = {
                 row["campaign_id"]: _decision(row)
                 for row in await db.execute_fetchall(OPEN_IN, {"ids": campaigns})
             }
         return {c.decision_id: opened.get(found[c.decision_id][0]) for c in keep}
+
+    @staticmethod
+    async def _count_crew_choices(
+        db: aiosqlite.Connection, closes: Sequence[tuple[int, str, str]]
+    ) -> None:
+        """Add closed votes' outcomes, (campaign id, scene id, choice id) each, to the counts
+        of how crews chose, leaving out servers that do not share; inside the closing
+        transaction, in a handful of statements however many votes it closed."""
+        campaign_ids = json.dumps(sorted({campaign_id for campaign_id, _, _ in closes}))
+        campaigns = {
+            row["id"]: (row["story_id"], row["guild_id"])
+            for row in await db.execute_fetchall(CAMPAIGN_SHARING, {"ids": campaign_ids})
+            if row["sharing"]
+        }
+        choices: Counter[tuple[str, str, str]] = Counter()
+        reached: set[tuple[str, str, int]] = set()
+        for campaign_id, scene_id, choice_id in closes:
+            if campaign_id in campaigns:
+                story_id, guild_id = campaigns[campaign_id]
+                choices[story_id, scene_id, choice_id] += 1
+                reached.add((story_id, scene_id, guild_id))
+        if not choices:
+            return
+        keys = json.dumps(sorted(reached))
+        known = {
+            (row["story_id"], row["scene_id"], int(row["guild_id"]))
+            for row in await db.execute_fetchall(KNOWN_CREW_SERVERS, {"keys": keys})
+        }
+        new = sorted(reached - known)
+        servers = Counter((story_id, scene_id) for story_id, scene_id, _ in new)
+        await db.executemany(
+            COUNT_CREW_CHOICE,
+            [
+                {"story": story, "scene": scene, "choice": choice, "n": n}
+                for (story, scene, choice), n in choices.items()
+            ],
+        )
+        await db.executemany(
+            "INSERT INTO crew_servers (story_id, scene_id, guild_id) VALUES (?, ?, ?)", new
+        )
+        await db.executemany(
+            COUNT_CREW_SERVER,
+            [{"story": story, "scene": scene, "n": n} for (story, scene), n in servers.items()],
+        )
+
+    async def crew_choices(
+        self, story_id: str, scene_ids: Collection[str]
+    ) -> dict[str, CrewChoices]:
+        """How the crews of every sharing server chose at these decisions of a story, by
+        scene id (scenes no sharing server has decided are left out). Primary-key reads
+        only, whatever the number of campaigns."""
+        wanted = json.dumps(sorted(set(scene_ids)))
+        params = {"story": story_id, "scenes": wanted}
+        reach = await self._fetchall(CREW_REACH, params)
+        counts = await self._fetchall(CREW_COUNTS, params)
+        crews: dict[str, dict[str, int]] = {}
+        for row in counts:
+            crews.setdefault(row["scene_id"], {})[row["choice_id"]] = int(row["crews"])
+        return {
+            row["scene_id"]: CrewChoices(
+                int(row["servers"]), MappingProxyType(crews.get(row["scene_id"], {}))
+            )
+            for row in reach
+        }
 
     @staticmethod
     async def _guild_of(db: aiosqlite.Connection, campaign_id: int) -> int:
@@ -1029,6 +1159,18 @@ class Store:
         return Ballot(row[0], row[1], row[2], from_us(row[3]))
 
     # --- audit -------------------------------------------------------------------------------
+
+    async def forget_vote_messages(self) -> int:
+        """Forget the scene messages of running campaigns' open votes, so the next start
+        posts those votes again (`unposted_votes`). For a Discord that keeps no messages from
+        one run to the next, as the preview's in-memory one; returns how many were forgotten."""
+        async with self._write() as db:
+            cursor = await db.execute(
+                "UPDATE decisions SET message_id = NULL WHERE closed_at IS NULL"
+                " AND message_id IS NOT NULL AND campaign_id IN"
+                " (SELECT id FROM campaigns WHERE status = 'running')"
+            )
+            return cursor.rowcount
 
     async def unposted_votes(
         self, shards: Shards | None = None, *, opened_before: datetime | None = None
@@ -1136,6 +1278,12 @@ class Store:
                     "(SELECT id FROM campaigns WHERE guild_id = :g)",
                     params,
                 )
+                await db.execute(
+                    "UPDATE crew_reach SET servers = servers - 1 WHERE (story_id, scene_id) IN "
+                    "(SELECT story_id, scene_id FROM crew_servers WHERE guild_id = :g)",
+                    params,
+                )
+                await db.execute("DELETE FROM crew_servers WHERE guild_id = :g", params)
                 await db.execute("DELETE FROM audit_log WHERE guild_id = :g", params)
                 await db.execute("DELETE FROM campaigns WHERE guild_id = :g", params)
                 await db.execute("DELETE FROM guild_settings WHERE guild_id = :g", params)

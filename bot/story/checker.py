@@ -34,6 +34,15 @@ from .expressions import (
     format_value,
     new_evaluator,
 )
+from .lines import (
+    FIELD_LIMIT,
+    FIXED_ODDS_LIMIT,
+    MESSAGE_LIMIT,
+    ODDS_TEXT_LIMIT,
+    ChoiceLine,
+    message_overhead,
+    worst_lengths,
+)
 from .model import (
     DESCRIPTION_LIMIT,
     NAME_PATTERN,
@@ -66,8 +75,12 @@ _BUILTIN_SAMPLES: dict[str, tuple[Any, ...]] = {
     "turn": (0, 1, 40),
     "vote_turnout": (0, 1, 2, 7),
     "vote_margin": (0, 1, 3),
-    "vote_share": (0.0, 0.5, 1.0),
+    "vote_share": (0.0, 0.5, 0.9, 1.0),
+    "vote_margin_share": (0.0, 0.1, 0.5, 1.0),
+    "vote_turnout_ratio": (0.0, 0.5, 1.0, 3.0),
     "vote_unanimous": (False, True),
+    "vote_united": (False, True),
+    "vote_narrow": (False, True),
     "vote_how": VOTE_HOW,
 }
 
@@ -298,8 +311,12 @@ class _Builder:
 
     def conditional_effects(self, outcome: Outcome, file: str) -> tuple:
         """The `when:` blocks, each with its compiled condition, for play."""
+        return self.conditional_effects_of(outcome.effects, file)
+
+    def conditional_effects_of(self, effects: Effects, file: str) -> tuple:
+        """The `when:` blocks of `effects`, each with its compiled condition."""
         blocks = []
-        for block in outcome.effects.when:
+        for block in effects.when:
             condition = self.expression(block.if_, file, block.line_of("if"))
             if condition is not None:
                 blocks.append((condition, *self.flat_effects(block)))
@@ -366,7 +383,9 @@ class _Builder:
             compiled = self.outcome(choice, file)
             if by is not None:
                 choices.append(
-                    CompiledChoice(index, choice.id, choice.label, by, condition, compiled)
+                    CompiledChoice(
+                        index, choice.id, choice.label, by, condition, compiled, choice.pitch
+                    )
                 )
         no_decision = None
         if scene.no_decision is not None:
@@ -380,9 +399,29 @@ class _Builder:
     def ending(self, file: str, ending: Ending) -> CompiledEnding | None:
         speaker = self.crew_member(ending.speaker, file, ending, "speaker")
         text = self.template(ending.text, file, ending, "text")
+        self._effect_block(ending.effects, file)
+        for block in ending.effects.when:
+            self._effect_block(block, file)
+        adds, sets = self.flat_effects(ending.effects)
+        # The ending's effects play like an outcome's that leads to the ending itself.
+        effects = CompiledOutcome(
+            Outcome.model_construct(effects=ending.effects, goto=ending.id),
+            None,
+            None,
+            adds,
+            sets,
+            self.conditional_effects_of(ending.effects, file),
+        )
+        ship: Template | str | None = None
+        if ending.ship is False:
+            ship = ""
+        elif isinstance(ending.ship, str):
+            ship = self.template(ending.ship, file, ending, "ship")
+            if ship is None:
+                return None
         if text is None:
             return None
-        return CompiledEnding(ending, text, speaker)
+        return CompiledEnding(ending, text, speaker, effects, ship)
 
     # -- rules over the whole graph -------------------------------------------------------
 
@@ -514,7 +553,7 @@ class _Builder:
         node: Node,
         key: str,
         limit: int,
-    ) -> None:
+    ) -> int:
         length = sum(len(part) for part in template.parts if isinstance(part, str))
         for expression in template.expressions:
             length += self.check_expression(
@@ -526,6 +565,7 @@ class _Builder:
                 node.line_of(key),
                 f"{key} can reach {length} characters after substitution; Discord allows {limit}",
             )
+        return length
 
     def check_closed(self, scene: CompiledScene, samples: _Samples, file: str) -> None:
         if scene.no_decision is not None or any(c.condition is None for c in scene.choices):
@@ -547,6 +587,47 @@ class _Builder:
                     return
             except Exception:
                 continue
+
+    def check_vote_message(
+        self, scene: CompiledScene, file: str, text_length: int, story_title: str
+    ) -> None:
+        """The vote message lists every choice with who argues for it, its odds and its
+        pitch: counted at their longest, as if every choice were open at once, in their
+        fields and in the whole message."""
+        lines = []
+        for choice in scene.choices:
+            odds = None
+            if choice.outcome.odds is not None:
+                odds = "x" * (ODDS_TEXT_LIMIT if choice.outcome.reads_vote else FIXED_ODDS_LIMIT)
+            lines.append(ChoiceLine(choice.label, choice.by.name, odds, choice.pitch))
+        lengths = worst_lengths(lines)
+        what = {
+            "tally": "its Tally field (each choice's label, who argues for it and its odds)",
+            "pitches": "its pitches field (each advocate's name and pitch)",
+        }
+        for key, length in lengths.items():
+            if length > FIELD_LIMIT:
+                self.error(
+                    file,
+                    scene.source.line_of("choices"),
+                    f"scene '{scene.source.id}': {what[key]} can reach {length} characters on"
+                    f" the vote message; Discord allows {FIELD_LIMIT}: shorten labels, names"
+                    " or pitches, or offer fewer choices",
+                )
+                return
+        total = (
+            text_length
+            + sum(lengths.values())
+            + message_overhead(scene.source.title, story_title, scene.speaker)
+        )
+        if total > MESSAGE_LIMIT:
+            self.error(
+                file,
+                scene.source.line_of("choices"),
+                f"scene '{scene.source.id}': its vote message (text, choices with who argues"
+                f" for each, pitches, title and footer) can reach {total} characters; Discord"
+                f" allows {MESSAGE_LIMIT} in all: shorten the text, labels or pitches",
+            )
 
     def define(self) -> None:
         """Compile the `define:` names in file order; each may use the ones before it."""
@@ -594,7 +675,9 @@ class _Builder:
         for scene_id, scene in scenes.items():
             file = self.scenes[scene_id].file
             source = scene.source
-            self.text_length(scene.text, samples, scene_id, file, source, "text", DESCRIPTION_LIMIT)
+            text = self.text_length(
+                scene.text, samples, scene_id, file, source, "text", DESCRIPTION_LIMIT
+            )
             for choice in scene.choices:
                 if choice.condition is not None:
                     where = (file, source.choices[choice.index], "if")
@@ -615,7 +698,18 @@ class _Builder:
                         RESULT_LIMIT,
                     )
             self.check_closed(scene, samples, file)
+            self.check_vote_message(scene, file, text, meta[1].title if meta else "")
         for ending_id, ending in endings.items():
+            if isinstance(ending.ship, Template):
+                self.text_length(
+                    ending.ship,
+                    samples,
+                    ending_id,
+                    self.endings[ending_id].file,
+                    ending.source,
+                    "ship",
+                    FIELD_LIMIT,
+                )
             self.text_length(
                 ending.text,
                 samples,

@@ -17,7 +17,17 @@ from typing import Any
 from simpleeval import SimpleEval
 
 #: Names every expression may read besides the story's variables.
-VOTE_NAMES = ("vote_turnout", "vote_margin", "vote_share", "vote_unanimous", "vote_how")
+VOTE_NAMES = (
+    "vote_turnout",
+    "vote_margin",
+    "vote_share",
+    "vote_margin_share",
+    "vote_turnout_ratio",
+    "vote_unanimous",
+    "vote_united",
+    "vote_narrow",
+    "vote_how",
+)
 VALUE_NAMES = ("turn", *VOTE_NAMES)
 FUNCTION_NAMES = ("visits", "pct", "min", "max", "abs", "round")
 RESERVED_NAMES = frozenset(VALUE_NAMES + FUNCTION_NAMES + ("True", "False", "None"))

@@ -31,6 +31,8 @@ DESCRIPTION_LIMIT = 4096
 #: The summary opens the start message (content, 2,000 at most) with the title and a line.
 SUMMARY_LIMIT = 1500
 CHOICE_LIMIT = 25
+#: A pitch is one line in the advocate's voice, shown under the vote's tally.
+PITCH_LIMIT = 200
 
 Value = int | bool | str
 
@@ -54,6 +56,15 @@ Id = Annotated[str, AfterValidator(_check_id)]
 Title = Annotated[str, Field(min_length=1, max_length=TITLE_LIMIT)]
 Label = Annotated[str, Field(min_length=1, max_length=LABEL_LIMIT)]
 Text = Annotated[str, Field(min_length=1)]
+
+
+def _one_line(value: str) -> str:
+    if "\n" in value.strip():
+        raise ValueError("a pitch is one line: write it without line breaks")
+    return value.strip()
+
+
+Pitch = Annotated[str, Field(min_length=1, max_length=PITCH_LIMIT), AfterValidator(_one_line)]
 
 
 class Node(BaseModel):
@@ -176,6 +187,7 @@ class Choice(Outcome):
     id: Id
     label: Label
     by: Id
+    pitch: Pitch | None = None
     if_: Annotated[str, Field(min_length=1)] | None = Field(default=None, alias="if")
 
 
@@ -189,10 +201,15 @@ class Scene(Node):
 
 
 class Ending(Node):
+    """Where a story stops. Its effects apply on arrival, so the ship line shown with it is
+    the state after them; `ship` replaces that line (a text) or hides it (`false`)."""
+
     id: Id
     title: Title
     speaker: Id | None = None
     text: Text
+    effects: Effects = Field(default_factory=Effects)
+    ship: Annotated[str, Field(min_length=1, max_length=1024)] | Literal[False] | None = None
 
 
 class StoryFile(Node):

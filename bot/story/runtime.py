@@ -7,14 +7,15 @@ generator seeded by the campaign's seed and the turn number, so a replay rolls t
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from .expressions import Expression, Template, format_value, new_evaluator
+from .expressions import VOTE_NAMES, Expression, Template, format_value, new_evaluator
 from .model import CrewMember, Ending, Outcome, Scene, Value, Variable
 
 #: How a decision was reached, as stories read it in `vote_how`.
@@ -41,6 +42,11 @@ class NoOutcome(StoryRuntimeError):
     """The scene declares no no-decision outcome, so a vote without result must be settled."""
 
 
+#: The shares a story should read votes by (docs/content-format.md gives the thresholds).
+UNITED_SHARE = 0.9
+NARROW_MARGIN_SHARE = 0.1
+
+
 @dataclass(frozen=True)
 class VoteInfo:
     """How the channel voted on one decision: ballots per choice and how it was settled."""
@@ -53,17 +59,83 @@ class VoteInfo:
         """Ballots cast."""
         return sum(self.counts.values())
 
-    def summary(self) -> dict[str, Any]:
-        """What a story can read of this vote: turnout, margin, share, unanimity and how."""
+    def summary(self, previous_turnout: int = 0) -> dict[str, Any]:
+        """What a story can read of this vote: counts, shares that scale with the channel,
+        unanimity and how it was settled. `previous_turnout` is the last vote's ballots."""
         ranked = [*sorted(self.counts.values(), reverse=True), 0, 0]
         turnout = self.turnout
+        margin = ranked[0] - ranked[1]
+        share = ranked[0] / turnout if turnout else 0.0
+        margin_share = margin / turnout if turnout else 0.0
         return {
             "vote_turnout": turnout,
-            "vote_margin": ranked[0] - ranked[1],
-            "vote_share": ranked[0] / turnout if turnout else 0.0,
+            "vote_margin": margin,
+            "vote_share": share,
+            "vote_margin_share": margin_share,
+            "vote_turnout_ratio": turnout / previous_turnout if previous_turnout else 1.0,
             "vote_unanimous": turnout >= 2 and ranked[0] == turnout,
+            "vote_united": turnout >= 2 and share >= UNITED_SHARE,
+            "vote_narrow": self.how == HOW_TIE
+            or (
+                self.how == HOW_MAJORITY
+                and turnout >= 3
+                and (margin <= 1 or margin_share <= NARROW_MARGIN_SHARE)
+            ),
             "vote_how": self.how,
         }
+
+
+#: The kinds of vote a shown percentage distinguishes, most agreed first. A story whose odds
+#: read the vote only through `vote_unanimous`, `vote_united` and `vote_narrow` shows exactly
+#: the odds it rolls.
+KIND_UNANIMOUS = "unanimous"
+KIND_UNITED = "united"
+KIND_NARROW = "narrow"
+KIND_CLEAR = "clear"
+VOTE_KINDS = (KIND_UNANIMOUS, KIND_UNITED, KIND_NARROW, KIND_CLEAR)
+
+
+def vote_kind(summary: Mapping[str, Any]) -> str:
+    """Which kind of vote a `VoteInfo.summary()` describes, for the odds shown before it."""
+    if summary["vote_unanimous"]:
+        return KIND_UNANIMOUS
+    if summary["vote_united"]:
+        return KIND_UNITED
+    if summary["vote_narrow"]:
+        return KIND_NARROW
+    return KIND_CLEAR
+
+
+def _sample_votes() -> dict[str, tuple[VoteInfo, ...]]:
+    """Votes of each kind won by choice "x", in small and large channels."""
+    tie = HOW_TIE
+    votes = {
+        KIND_UNANIMOUS: (VoteInfo({"x": 2}), VoteInfo({"x": 10}), VoteInfo({"x": 200})),
+        KIND_UNITED: (VoteInfo({"x": 9, "y": 1}), VoteInfo({"x": 190, "y": 6, "z": 4})),
+        KIND_NARROW: (
+            VoteInfo({"x": 2, "y": 1}),
+            VoteInfo({"x": 16, "y": 14}),
+            VoteInfo({"x": 1, "y": 1}, tie),
+            VoteInfo({"x": 30, "y": 30}, tie),
+        ),
+        KIND_CLEAR: (VoteInfo({"x": 1}), VoteInfo({"x": 3, "y": 1}), VoteInfo({"x": 70, "y": 30})),
+    }
+    for kind, samples in votes.items():
+        assert all(vote_kind(v.summary()) == kind for v in samples), kind
+    return votes
+
+
+SAMPLE_VOTES = _sample_votes()
+
+
+@dataclass(frozen=True)
+class OddsCase:
+    """The odds a choice rolls after one kind of vote (low == high unless the vote's exact
+    split matters beyond its kind)."""
+
+    kind: str
+    low: float
+    high: float
 
 
 START_VOTE: dict[str, Any] = VoteInfo({}, HOW_START).summary()
@@ -91,9 +163,12 @@ class StoryState:
     def from_json(cls, data: Any) -> StoryState:
         """Rebuild a state from `to_json` output; refuse anything malformed."""
         try:
-            return _STATE_ADAPTER.validate_python(data)
+            state = _STATE_ADAPTER.validate_python(data)
         except ValidationError as exc:
             raise StoryRuntimeError(f"invalid story state: {exc}") from exc
+        # A state saved before a vote name existed reads it as at the start.
+        state.last_vote = {**START_VOTE, **state.last_vote}
+        return state
 
     def copy(self) -> StoryState:
         """An independent copy."""
@@ -105,13 +180,22 @@ _STATE_ADAPTER = TypeAdapter(StoryState)
 
 @dataclass(frozen=True)
 class ChoiceView:
-    """A choice as offered: its position in the scene, label, who argues for it, its odds."""
+    """A choice as offered: its position in the scene, label, who argues for it, its odds.
+
+    `odds` is what a clear majority for it would roll; `odds_cases` has the odds after each
+    kind of vote, computed after the choice's own effects (empty without a roll)."""
 
     index: int
     id: str
     label: str
     by: CrewMember
     odds: float | None
+    pitch: str | None = None
+    odds_cases: tuple[OddsCase, ...] = ()
+
+    def odds_for(self, kind: str) -> OddsCase | None:
+        """The odds shown for a vote of `kind`, or None without a roll."""
+        return next((case for case in self.odds_cases if case.kind == kind), None)
 
 
 @dataclass(frozen=True)
@@ -139,6 +223,8 @@ class SceneView:
     status: tuple[StatusItem, ...]
     ending: bool
     has_no_decision: bool
+    #: An ending's own ship line: None shows `status`, "" hides the line.
+    ship: str | None = None
 
 
 @dataclass(frozen=True)
@@ -188,6 +274,16 @@ class CompiledOutcome:
         tuple[Expression, tuple[tuple[str, int, int, int], ...], tuple[tuple[str, Value], ...]], ...
     ] = ()
 
+    @functools.cached_property
+    def reads_vote(self) -> bool:
+        """Whether the roll's odds, or the effects before it, depend on how the vote went."""
+        names: set[str] = set()
+        if isinstance(self.odds, Expression):
+            names |= self.odds.names
+        for condition, _adds, _sets in self.when:
+            names |= condition.names
+        return not names.isdisjoint(VOTE_NAMES)
+
 
 @dataclass(frozen=True)
 class CompiledChoice:
@@ -199,6 +295,7 @@ class CompiledChoice:
     by: CrewMember
     condition: Expression | None
     outcome: CompiledOutcome
+    pitch: str | None = None
 
 
 @dataclass(frozen=True)
@@ -220,6 +317,9 @@ class CompiledEnding:
     source: Ending
     text: Template
     speaker: CrewMember | None
+    #: The ending's effects, applied on arrival, and its ship line (a text, or "" to hide).
+    effects: CompiledOutcome | None = None
+    ship: Template | str | None = None
 
 
 class Story:
@@ -360,6 +460,7 @@ class Story:
         status = self.status(state)
         if state.scene in self.endings:
             ending = self.endings[state.scene]
+            ship = ending.ship
             return SceneView(
                 id=state.scene,
                 title=ending.source.title,
@@ -369,13 +470,13 @@ class Story:
                 status=status,
                 ending=True,
                 has_no_decision=False,
+                ship=ship.render(lambda e: e.evaluate(evaluator))
+                if isinstance(ship, Template)
+                else ship,
             )
         scene = self.scenes[state.scene]
         text = scene.text.render(lambda e: e.evaluate(evaluator))
-        choices = tuple(
-            ChoiceView(c.index, c.id, c.label, c.by, self._odds(c.outcome, evaluator))
-            for c in self.offered(state)
-        )
+        choices = tuple(self._choice_view(state, c) for c in self.offered(state))
         return SceneView(
             id=state.scene,
             title=scene.source.title,
@@ -386,6 +487,38 @@ class Story:
             ending=False,
             has_no_decision=scene.no_decision is not None,
         )
+
+    def _choice_view(self, state: StoryState, choice: CompiledChoice) -> ChoiceView:
+        cases = self.odds_cases(state, choice.outcome)
+        odds = cases[-1].low if cases else None  # the clear majority's
+        return ChoiceView(
+            choice.index, choice.id, choice.label, choice.by, odds, choice.pitch, cases
+        )
+
+    def odds_cases(self, state: StoryState, outcome: CompiledOutcome) -> tuple[OddsCase, ...]:
+        """The odds `outcome` rolls if taken now, after each kind of vote (`VOTE_KINDS`
+        order), computed after its own effects exactly as `play` computes them."""
+        if outcome.odds is None:
+            return ()
+        if not outcome.reads_vote:
+            value = self._odds_after(state, outcome, SAMPLE_VOTES[KIND_CLEAR][0])
+            return tuple(OddsCase(kind, value, value) for kind in VOTE_KINDS)
+        cases = []
+        for kind in VOTE_KINDS:
+            values = [self._odds_after(state, outcome, vote) for vote in SAMPLE_VOTES[kind]]
+            cases.append(OddsCase(kind, min(values), max(values)))
+        return tuple(cases)
+
+    def _odds_after(self, state: StoryState, outcome: CompiledOutcome, vote: VoteInfo) -> float:
+        trial = replace(
+            state,
+            vars=dict(state.vars),
+            last_vote=vote.summary(state.last_vote.get("vote_turnout", 0)),
+        )
+        self._apply(trial, outcome)
+        odds = self._odds(outcome, self._bind(trial))
+        assert odds is not None
+        return odds
 
     # -- playing --------------------------------------------------------------------------
 
@@ -441,7 +574,7 @@ class Story:
         forced_roll: bool | None,
     ) -> Turn:
         counts = vote.counts if vote is not None else {}
-        state.last_vote = VoteInfo(counts, how).summary()
+        state.last_vote = VoteInfo(counts, how).summary(state.last_vote.get("vote_turnout", 0))
         changes = self._apply(state, outcome)
         # Bind the evaluator only when something reads the state after the effects.
         evaluator = self._bind(state) if outcome.odds is not None or outcome.result else None
@@ -464,6 +597,9 @@ class Story:
         state.visits[target] = state.visits.get(target, 0) + 1
         state.turn += 1
         state.ended = target in self.endings
+        ending = self.endings.get(target)
+        if ending is not None and ending.effects is not None:
+            changes += self._apply(state, ending.effects)
         state.path.append(
             {
                 "scene": scene.source.id,

@@ -16,6 +16,7 @@ from bot.campaign import (
     BallotCast,
     CampaignInfo,
     Closed,
+    CrewComparison,
     Epilogue,
     Extended,
     OpenVote,
@@ -26,6 +27,14 @@ from bot.campaign import (
 )
 from bot.store import CampaignStatus, CloseHow, GuildSettings
 from bot.story import SceneView
+from bot.story.lines import (
+    PITCHES_NAME,
+    choice_lines,
+    pitch_field,
+    ship_line,
+    speaker_line,
+    tally_field,
+)
 
 FIELD_LIMIT = 1024
 TITLE_LIMIT = 256
@@ -63,8 +72,27 @@ def colour_of(scene: SceneView) -> discord.Colour:
 
 
 def status_line(scene: SceneView) -> str:
-    """The ship's compact state: `Exotic matter 30kg · Hull 100%`."""
-    return " · ".join(str(item) for item in scene.status)
+    """The ship's compact state (`Exotic matter 30kg · Hull 100%`), or an ending's own line;
+    "" when there is none to show."""
+    return ship_line(scene)
+
+
+def _add_ship(embed: discord.Embed, scene: SceneView) -> None:
+    line = status_line(scene)
+    if line.strip():
+        embed.add_field(name="Ship", value=clip(line, FIELD_LIMIT), inline=False)
+
+
+def _add_choices(embed: discord.Embed, vote: OpenVote) -> None:
+    """Each choice with who argues for it and its odds (and the count unless blind), then
+    the advocates' pitches. The checker keeps both within a field's 1,024 characters."""
+    lines = choice_lines(vote.choices)
+    counts = None if vote.tally is None else [vote.tally.get(c.id, 0) for c in vote.choices]
+    value = tally_field(lines, counts) if lines else "no choices"
+    embed.add_field(name="Tally", value=clip(value, FIELD_LIMIT), inline=False)
+    pitches = pitch_field(lines)
+    if pitches:
+        embed.add_field(name=PITCHES_NAME, value=clip(pitches, FIELD_LIMIT), inline=False)
 
 
 def tally_lines(tally: Mapping[str, int], labels: Mapping[str, str], order: Sequence[str]) -> str:
@@ -78,8 +106,14 @@ def tally_lines(tally: Mapping[str, int], labels: Mapping[str, str], order: Sequ
     return clip("\n".join(lines) or "no choices", FIELD_LIMIT)
 
 
-def fit(embed: discord.Embed) -> discord.Embed:
-    """Drop trailing fields until the embed is within Discord's 6,000 characters."""
+def fit(embed: discord.Embed, first: str | None = None) -> discord.Embed:
+    """Drop fields until the embed is within Discord's 6,000 characters: the field named
+    `first` (the least needed), then trailing ones."""
+    if len(embed) > TOTAL_LIMIT and first is not None:
+        for index, item in enumerate(embed.fields):
+            if item.name == first:
+                embed.remove_field(index)
+                break
     while len(embed) > TOTAL_LIMIT and embed.fields:
         embed.remove_field(len(embed.fields) - 1)
     return embed
@@ -110,22 +144,17 @@ def scene_embed(vote: OpenVote, story_title: str) -> discord.Embed:
     scene = vote.scene
     embed = discord.Embed(title=scene.title, description=scene.text, colour=colour_of(scene))
     if scene.speaker is not None:
-        embed.set_author(name=clip(f"{scene.speaker.name}, {scene.speaker.role}", 256))
-    if scene.status:
-        embed.add_field(name="Ship", value=clip(status_line(scene), FIELD_LIMIT), inline=False)
+        embed.set_author(name=clip(speaker_line(scene.speaker), 256))
+    _add_ship(embed, scene)
     embed.add_field(
         name="Vote",
         value=_clock_text(vote.deadline, vote.remaining, vote.waiting_for_moderator),
         inline=False,
     )
-    labels = {choice.id: choice.label for choice in vote.choices}
-    order = [choice.id for choice in vote.choices]
-    if vote.tally is not None:
-        embed.add_field(name="Tally", value=tally_lines(vote.tally, labels, order), inline=False)
-    else:
-        embed.add_field(name="Tally", value="Hidden until the vote closes.", inline=False)
+    _add_choices(embed, vote)
     embed.set_footer(text=clip(f"{story_title} · decision {vote.seq}", 2048))
-    return fit(embed)
+    # Who argues for what is the heart of the message: the ship line goes first.
+    return fit(embed, first="Ship")
 
 
 def result_text(result: VoteResult) -> str:
@@ -167,8 +196,7 @@ def epilogue_embed(
     scene = epilogue.scene
     embed = discord.Embed(title=scene.title, description=scene.text, colour=colour_of(scene))
     embed.set_author(name=clip(f"{campaign.story_title}: the end", 256))
-    if scene.status:
-        embed.add_field(name="Ship", value=clip(status_line(scene), FIELD_LIMIT), inline=False)
+    _add_ship(embed, scene)
     turnout = ", ".join(str(n) for n in epilogue.turnouts) or "none"
     summary = (
         f"{epilogue.decisions} decisions, {epilogue.ballots} votes in all.\n"
@@ -181,8 +209,26 @@ def epilogue_embed(
     if discovered is not None:
         summary += f"\nEndings discovered in this server: {discovered[0]} of {discovered[1]}."
     embed.add_field(name="Campaign", value=clip(summary, FIELD_LIMIT), inline=False)
+    others = [
+        f"{number}. {crew_line(compared)}"
+        for number, compared in enumerate(epilogue.crews, start=1)
+        if compared is not None
+    ]
+    if others:
+        embed.add_field(
+            name="How other crews chose", value=clip("\n".join(others), FIELD_LIMIT), inline=False
+        )
     embed.set_footer(text=f"Campaign #{campaign.id}")
     return fit(embed)
+
+
+def crew_line(compared: CrewComparison) -> str:
+    """ "you chose “Pod it”, as did 61% of 140 crews": counts only, never a server's name."""
+    label = clip(compared.choice_label, 60)
+    return (
+        f"you chose “{label}”, as did {compared.share:.0%} of {compared.crews:,} crews"
+        f" in {compared.servers:,} servers"
+    )
 
 
 def _closest_vote(epilogue: Epilogue) -> str | None:
@@ -207,11 +253,13 @@ def ballot_reply(cast: BallotCast) -> str:
         if cast.deadline is not None
         else ""
     )
+    stop = "" if cast.choice_label.rstrip("*_ ").endswith((".", "!", "?", "…")) else "."
     if cast.changed_from is not None:
         return (
-            f"You changed your vote from **{cast.changed_from}** to **{cast.choice_label}**.{until}"
+            f"You changed your vote from **{cast.changed_from}** to **{cast.choice_label}**"
+            f"{stop}{until}"
         )
-    return f"You voted **{cast.choice_label}**.{until}"
+    return f"You voted **{cast.choice_label}**{stop}{until}"
 
 
 def extended_text(extended: Extended) -> str:
@@ -243,8 +291,7 @@ def status_embed(status: Status) -> discord.Embed:
     if campaign.status_reason and campaign.status is not CampaignStatus.RUNNING:
         state += f": {campaign.status_reason}"
     embed.add_field(name="Campaign", value=clip(state, FIELD_LIMIT), inline=False)
-    if scene.status:
-        embed.add_field(name="Ship", value=clip(status_line(scene), FIELD_LIMIT), inline=False)
+    _add_ship(embed, scene)
     vote = status.vote
     if vote is not None:
         embed.add_field(
@@ -252,13 +299,7 @@ def status_embed(status: Status) -> discord.Embed:
             value=_clock_text(vote.deadline, vote.remaining, vote.waiting_for_moderator),
             inline=False,
         )
-        labels = {c.id: c.label for c in vote.choices}
-        value = (
-            tally_lines(vote.tally, labels, list(labels))
-            if vote.tally is not None
-            else "Hidden until the vote closes."
-        )
-        embed.add_field(name="Tally", value=value, inline=False)
+        _add_choices(embed, vote)
     embed.set_footer(text=f"{status.decisions_taken} decisions so far")
     return fit(embed)
 
@@ -275,6 +316,8 @@ def recap_embed(recap: Recap) -> discord.Embed:
             else (" (the gamble paid off)" if entry.roll else " (the gamble failed)")
         )
         lines.append(f"**{number}. {entry.scene_title}**: {what}, {votes} vote(s){roll}")
+        if entry.crews is not None:
+            lines.append(f"   Other crews: {crew_line(entry.crews)}")
     where = "Ended at" if recap.ended else "Now at"
     lines.append(f"{where}: **{recap.current_title}**")
     text = "\n".join(lines)
@@ -305,6 +348,7 @@ def settings_embed(settings: GuildSettings) -> discord.Embed:
     embed.add_field(name="tie_break", value=settings.tie_break.value)
     embed.add_field(name="quorum", value=str(settings.quorum))
     embed.add_field(name="blind", value="yes" if settings.blind else "no")
+    embed.add_field(name="share_choices", value="yes" if settings.share_choices else "no")
     voter = f"<@&{settings.voter_role_id}>" if settings.voter_role_id else "everyone"
     moderator = (
         f"<@&{settings.moderator_role_id}>" if settings.moderator_role_id else "Manage Server only"

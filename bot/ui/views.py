@@ -21,6 +21,10 @@ VOTE_TEMPLATE = r"deck:vote:(?P<decision>[0-9]{1,19}):(?P<choice>[0-9]{1,2})"
 VOTE_PATTERN = re.compile(VOTE_TEMPLATE)
 #: What the persistent button claims: every custom id of ours, so none goes unanswered.
 OURS_TEMPLATE = r"(?s)deck:.*"
+#: A label longer than this gets a row of its own (or shares one with few others).
+LONG_LABEL = 25
+#: Discord's most action rows on a message.
+ROWS = 5
 #: Vote ids are SQLite integers: a longer number names no vote (and cannot be looked up).
 _MAX_ID = 2**63 - 1
 
@@ -43,6 +47,7 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=OURS_T
         label: str = "Vote",
         disabled: bool = False,
         chosen: bool = False,
+        row: int | None = None,
     ) -> None:
         style = discord.ButtonStyle.success if chosen else discord.ButtonStyle.primary
         super().__init__(
@@ -51,7 +56,9 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=OURS_T
                 style=style if not disabled or chosen else discord.ButtonStyle.secondary,
                 custom_id=vote_custom_id(decision_id, choice_index),
                 disabled=disabled,
-            )
+                row=row,
+            ),
+            row=row,
         )
         self.decision_id = decision_id
         self.choice_index = choice_index
@@ -75,12 +82,23 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=OURS_T
         await interaction.client.handle_vote(interaction, self.decision_id, self.choice_index)
 
 
+def button_rows(labels: list[str]) -> list[int | None]:
+    """The row of each button. Short labels share rows (five to a row, as Discord packs them);
+    when any label is longer than `LONG_LABEL`, the buttons are spread over all five rows,
+    one per row for up to five choices, so no label is cut or pushed off a narrow screen."""
+    if not any(len(label) > LONG_LABEL for label in labels):
+        return [None] * len(labels)
+    per_row = -(-len(labels) // ROWS)
+    return [index // per_row for index in range(len(labels))]
+
+
 def vote_view(
     vote: OpenVote, *, disabled: bool = False, chosen: str | None = None
 ) -> discord.ui.View:
     """The buttons of a vote, one per offered choice, in the story's order."""
     view = discord.ui.View(timeout=None)
-    for index, choice in enumerate(vote.choices):
+    rows = button_rows([choice.label for choice in vote.choices])
+    for index, (choice, row) in enumerate(zip(vote.choices, rows, strict=True)):
         view.add_item(
             VoteButton(
                 vote.decision_id,
@@ -88,6 +106,7 @@ def vote_view(
                 label=choice.label,
                 disabled=disabled,
                 chosen=chosen == choice.id,
+                row=row,
             )
         )
     return view
@@ -96,7 +115,7 @@ def vote_view(
 def closed_view(message: discord.Message, chosen_index: int | None) -> discord.ui.View:
     """The message's buttons, disabled, the winner highlighted."""
     view = discord.ui.View(timeout=None)
-    for row in message.components:
+    for number, row in enumerate(message.components[:ROWS]):
         for component in getattr(row, "children", [row]):
             custom_id = getattr(component, "custom_id", None)
             match = VOTE_PATTERN.fullmatch(custom_id or "")
@@ -110,6 +129,7 @@ def closed_view(message: discord.Message, chosen_index: int | None) -> discord.u
                     label=getattr(component, "label", None) or "Vote",
                     disabled=True,
                     chosen=index == chosen_index,
+                    row=number,  # the rows the vote had
                 )
             )
     return view

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from bot.campaign import CampaignService, Closed, ManualClock, errors
 from bot.store import Store
+from tests.properties import examples
 
 from .conftest import CHANNEL, GUILD, MOD
 
@@ -18,7 +19,9 @@ ballots = st.lists(st.tuples(st.integers(1, 6), st.integers(0, 1)), max_size=25)
 
 
 @settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(25),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(sequence=ballots)
 async def test_any_ballot_sequence_counts_each_member_once(stories, sequence) -> None:
@@ -49,7 +52,9 @@ operations = st.lists(
 
 
 @settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(40),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(ops=operations)
 async def test_any_interleaving_of_timer_skip_and_decide_closes_once(stories, ops) -> None:

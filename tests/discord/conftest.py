@@ -64,10 +64,21 @@ class World:
         return self.bot
 
 
+#: SimCord's default: how long (real seconds) each action may take to settle.
+SETTLE_SECONDS = 5.0
+
+
 @pytest.fixture
-async def world(settings: Settings):
+async def world(settings: Settings, request: pytest.FixtureRequest):
+    """A guild with a channel, a moderator and five members. A test whose actions are slow
+    on a loaded machine (a story at Discord's limits) takes a longer settle window with
+    `@pytest.mark.settle(seconds)`; its timers must then be longer than that window, or each
+    action waits them out in real time (see SimCord's `Env(settle_timeout=...)`)."""
+    marker = request.node.get_closest_marker("settle")
     bot = create_bot(settings)
-    env = simcord.Env(bot, shard_count=1)
+    env = simcord.Env(
+        bot, shard_count=1, settle_timeout=marker.args[0] if marker else SETTLE_SECONDS
+    )
     await env.start()
     guild = env.create_guild(name="Deck")
     channel = guild.create_text_channel("bridge")

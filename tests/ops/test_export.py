@@ -63,6 +63,7 @@ async def test_export_holds_one_guild_and_counts_only(db: Path) -> None:
         "tie_break": "first",
         "quorum": 2,
         "blind": False,
+        "share_choices": True,
         "voter_role_id": None,
         "moderator_role_id": str(ROLE),
     }

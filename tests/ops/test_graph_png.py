@@ -3,20 +3,13 @@ is missing."""
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
 
 from bot.cli import main
 from bot.story.render import PNG_SIGNATURE, GraphvizFailed, GraphvizMissing, render_png
-
-# CI installs Graphviz (.ci/run), so there a missing `dot` fails instead of skipping.
-needs_dot = pytest.mark.skipif(
-    shutil.which("dot") is None and not os.environ.get("CI"),
-    reason="Graphviz's dot is not installed",
-)
+from tests.markers import needs_dot
 
 
 @needs_dot

@@ -23,10 +23,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.story import Problem, check_story
+from tests.properties import examples
 
 ROOT = Path(__file__).resolve().parents[2]
 CLAIM_JUMPERS = ROOT / "content" / "claim-jumpers"
-FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 KEYS = [
     "story", "id", "title", "summary", "start", "crew", "name", "role", "colour",

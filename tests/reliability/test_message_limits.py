@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import discord
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -42,8 +43,21 @@ from bot.campaign import (
 )
 from bot.store import CampaignStatus, CloseHow, GuildSettings, TieBreak
 from bot.story import Story, StoryState, VoteInfo, check_story, load_story
+from bot.story.lines import (
+    FIELD_LIMIT,
+    MESSAGE_LIMIT,
+    ODDS_TEXT_LIMIT,
+    ChoiceLine,
+    choice_lines,
+    message_overhead,
+    pitch_field,
+    tally_field,
+    worst_lengths,
+)
+from bot.story.model import PITCH_LIMIT, CrewMember
 from bot.ui import embeds
 from bot.ui.views import vote_view
+from tests.properties import examples
 
 from .helpers import World, buttons, claim_errors, scenes
 
@@ -52,16 +66,30 @@ MAX_ID = 2**63 - 1
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
+def _fitting_text(title: str, speaker: str, lines: list[ChoiceLine]) -> int:
+    """The longest scene text the checker allows beside these choices."""
+    lengths = worst_lengths(lines)
+    if max(lengths.values()) > FIELD_LIMIT:
+        return -1
+    member = CrewMember(id="x", name=speaker, role="R".ljust(100, "r"), colour="#3fa7d6")
+    spare = MESSAGE_LIMIT - message_overhead(title, MAXIMAL_TITLE, member) - sum(lengths.values())
+    return min(4096, spare)
+
+
+MAXIMAL_TITLE = "Maximal ".ljust(256, "m")
+LONG_NAME = "Crew 0 ".ljust(256, "n")
+VOTE_ODDS = "0.5 if vote_unanimous else (0.3 if vote_narrow else 0.4)"
+
+
 def maximal_story() -> dict[str, Any]:
-    """A story with every field at the longest the checker accepts."""
+    """A story with every field at the longest the checker accepts. The vote message's
+    limits trade against each other: scene s0 has 25 choices with the longest labels that
+    fit beside a 4,096-character text; s1 has the longest names, labels and pitches and the
+    longest text beside them; s2 has rolls whose odds depend on the vote."""
     crew = [
-        {
-            "id": f"c{i}",
-            "name": f"Crew {i} ".ljust(256, "n"),
-            "role": "R".ljust(100, "r"),
-            "colour": "#3fa7d6",
-        }
-        for i in range(3)
+        {"id": "c0", "name": LONG_NAME, "role": "R".ljust(100, "r"), "colour": "#3fa7d6"},
+        {"id": "c1", "name": "Ana", "role": "Pilot", "colour": "#3fa7d6"},
+        {"id": "c2", "name": "Bo", "role": "Cook", "colour": "#3fa7d6"},
     ]
     variables = {
         f"v{i}": {
@@ -75,30 +103,63 @@ def maximal_story() -> dict[str, Any]:
         }
         for i in range(30)
     }
-    ids = ["s0", "s1", "s2"]
-
-    def choices(scene: str, targets: list[str]) -> list[dict[str, Any]]:
-        return [
-            {
-                "id": f"{scene}-c{i}",
-                "label": f"{scene} choice {i} ".ljust(80, "x"),
-                "by": f"c{i % 3}",
-                "goto": targets[i % len(targets)],
-                "result": "r" * 1024,
-            }
-            for i in range(25)
-        ]
-
+    titles = [f"Scene {n} ".ljust(256, "t") for n in range(3)]
+    # s0: 25 choices by Ana and Bo, labels as long as a full text leaves room for.
+    label = 80
+    while True:
+        lines = [ChoiceLine(f"s0 c{i} ".ljust(label, "x"), ("Ana", "Bo")[i % 2]) for i in range(25)]
+        if _fitting_text(titles[0], LONG_NAME, lines) >= 4096:
+            break
+        label -= 1
+    s0 = [
+        {
+            "id": f"s0-c{i}",
+            "label": line.label,
+            "by": ("c1", "c2")[i % 2],
+            "goto": ["s1", "s2", "e0", "e1"][i % 4],
+            "result": "r" * 1024,
+        }
+        for i, line in enumerate(lines)
+    ]
+    s1 = [
+        {
+            "id": f"s1-c{i}",
+            "label": f"s1 choice {i} ".ljust(80, "x"),
+            "by": "c0",
+            "pitch": f"Pitch {i} ".ljust(PITCH_LIMIT, "p"),
+            "goto": ["s2", "e0"][i],
+            "result": "r" * 1024,
+        }
+        for i in range(2)
+    ]
+    s1_lines = [ChoiceLine(c["label"], LONG_NAME, None, c["pitch"]) for c in s1]
+    s2 = [
+        {
+            "id": f"s2-c{i}",
+            "label": f"s2 choice {i} ".ljust(80, "x"),
+            "by": "c1",
+            "pitch": f"Pitch {i} ".ljust(PITCH_LIMIT, "p"),
+            "roll": {"odds": VOTE_ODDS, "success": "e0", "failure": ["e1", "s0"][i % 2]},
+            "result": "r" * 1024,
+        }
+        for i in range(3)
+    ]
+    s2_lines = [ChoiceLine(c["label"], "Ana", "x" * ODDS_TEXT_LIMIT, c["pitch"]) for c in s2]
+    texts = [
+        4096,
+        _fitting_text(titles[1], LONG_NAME, s1_lines),
+        _fitting_text(titles[2], LONG_NAME, s2_lines),
+    ]
     scene_list = [
         {
-            "id": sid,
-            "title": f"Scene {n} ".ljust(256, "t"),
+            "id": f"s{n}",
+            "title": titles[n],
             "speaker": "c0",
-            "text": f"Text {n} ".ljust(4096, "w"),
-            "choices": choices(sid, [*ids[n + 1 :], "e0", "e1"] if n < 2 else ["e0", "e1", "s0"]),
+            "text": f"Text {n} ".ljust(texts[n], "w"),
+            "choices": choices,
             "no_decision": {"goto": "e0", "result": "n" * 1024},
         }
-        for n, sid in enumerate(ids)
+        for n, choices in enumerate((s0, s1, s2))
     ]
     endings = [
         {
@@ -112,7 +173,7 @@ def maximal_story() -> dict[str, Any]:
     return {
         "story": {
             "id": "maximal",
-            "title": "Maximal ".ljust(256, "m"),
+            "title": MAXIMAL_TITLE,
             "summary": "S".ljust(SUMMARY_MAX, "s"),
             "start": "s0",
         },
@@ -180,6 +241,8 @@ def check_view(view: discord.ui.View) -> None:
 # -- random states -----------------------------------------------------------------------------
 
 counts = st.integers(0, 10**9)
+#: Ballots on one choice: up to the seven digits the checker measures.
+ballots = st.integers(0, 10**7 - 1)
 texts = st.text(min_size=1, max_size=2500)
 
 
@@ -221,7 +284,7 @@ def when(draw: st.DrawFn) -> datetime | None:
     return draw(st.none() | st.integers(0, 10**9).map(lambda s: T0 + timedelta(seconds=s)))
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(played(), st.data())
 def test_every_rendered_message_is_within_discords_limits(run, data) -> None:
     story, state, turns = run
@@ -282,7 +345,7 @@ def test_every_rendered_message_is_within_discords_limits(run, data) -> None:
 
     choices = view.choices
     blind = draw(st.booleans())
-    tally = {c.id: draw(counts) for c in choices}
+    tally = {c.id: draw(ballots) for c in choices}
     deadline = when(draw)
     vote = OpenVote(
         campaign_id=campaign.id,
@@ -300,6 +363,14 @@ def test_every_rendered_message_is_within_discords_limits(run, data) -> None:
     )
     scene = embeds.scene_embed(vote, story.title)
     check_embed(scene)
+    # Nothing a member needs is cut or dropped: every choice with who argues for it, its
+    # odds, its count, and every pitch, exactly as the checker measured them.
+    shown = {item.name: item.value for item in scene.fields}
+    lines = choice_lines(choices)
+    if choices:
+        counted = None if blind else [tally[c.id] for c in choices]
+        assert shown["Tally"] == tally_field(lines, counted)
+        assert shown.get("The crew argue", "") == pitch_field(lines)
     check_view(vote_view(vote))
     check_embed(embeds.status_embed(Status(campaign, view, vote, draw(counts))))
 
@@ -348,11 +419,20 @@ def test_every_rendered_message_is_within_discords_limits(run, data) -> None:
 
 # -- Maximal, end to end -----------------------------------------------------------------------
 
+MAXIMAL_SETTLE = 30.0  # real seconds an action may take
+MAXIMAL_REFRESH = 40.0  # virtual seconds between tally redraws: past the settle window
 
+
+@pytest.mark.settle(MAXIMAL_SETTLE)
 async def test_the_longest_story_plays_through_simcords_limit_checks(world: World, caplog) -> None:
     """SimCord refuses any message past Discord's limits as Discord does (400, 50035): the
-    campaign must start, vote, tie, close and recap without one refusal."""
+    campaign must start, vote, tie, close and recap without one refusal.
+
+    Every message here is at Discord's limits, and 25 members click: on a loaded machine an
+    action takes seconds, so the settle window is long and the tally refresh longer still
+    (a refresh due inside the window would be waited out, or fire in real time mid-click)."""
     write_maximal(world.settings.content_dir / "maximal")
+    world.settings = world.settings.model_copy(update={"tally_refresh_seconds": MAXIMAL_REFRESH})
     await world.restart()
     crew = [world.guild.add_member(world.env.create_user(f"deck{i}")) for i in range(25)]
     await world.mod.slash(world.channel, "settings set", tie_break="moderator")
@@ -364,7 +444,7 @@ async def test_the_longest_story_plays_through_simcords_limit_checks(world: Worl
     for member, label in zip(crew, labels, strict=True):  # a 25-way tie
         click = await member.click(scene, label=label)
         assert click.acknowledged and click.response.content.startswith("You voted")
-    await world.env.advance_time(7)  # the tally redraw
+    await world.env.advance_time(MAXIMAL_REFRESH + 1)  # the tally redraw
     for command in ("campaign status", "campaign recap", "campaign list", "settings show"):
         shown = await world.mod.slash(world.channel, command)
         assert shown.acknowledged and shown.response.embeds, command

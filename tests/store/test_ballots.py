@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.store import Ballot, CampaignStatus, NewBallot, Store
+from tests.properties import examples
 from tests.store.helpers import at, offer, start
 
 CHOICES = ("run", "fight", "talk")
@@ -131,7 +132,7 @@ async def _replay(path: Path, plan: list[tuple[str, list[tuple[int, str]]]]) -> 
             assert ballot is not None and ballot.choice_id == choice
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(plan=steps)
 def test_any_ballot_sequence_tallies_one_ballot_per_member_last_wins(
     plan: list[tuple[str, list[tuple[int, str]]]],

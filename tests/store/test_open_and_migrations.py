@@ -195,6 +195,22 @@ async def _check_v5(store: Store) -> None:
         assert await store.unshown_closes() == []
 
 
+async def _seed_v6(db: aiosqlite.Connection) -> None:
+    await db.execute("UPDATE guild_settings SET share_choices = 0 WHERE guild_id = ?", (GUILD,))
+    await db.execute(
+        "INSERT INTO crew_choices VALUES ('claim-jumpers', 'offer', 'stall', 4), "
+        "('claim-jumpers', 'offer', 'pod', 2)"
+    )
+    await db.execute("INSERT INTO crew_reach VALUES ('claim-jumpers', 'offer', 5)")
+
+
+async def _check_v6(store: Store) -> None:
+    assert not (await store.get_settings(GUILD)).share_choices
+    found = await store.crew_choices("claim-jumpers", ["offer"])
+    assert found["offer"].servers == 5
+    assert dict(found["offer"].crews) == {"stall": 4, "pod": 2}
+
+
 Step = Callable[[aiosqlite.Connection], Awaitable[None]]
 Check = Callable[[Store], Awaitable[None]]
 # The data each version introduced, and how to find it after upgrading. A new migration
@@ -205,6 +221,7 @@ SEEDS: dict[int, tuple[Step, Check]] = {
     3: (_seed_v3, _check_v3),
     4: (_seed_v4, _check_v4),
     5: (_seed_v5, _check_v5),
+    6: (_seed_v6, _check_v6),
 }
 
 

@@ -28,6 +28,15 @@ EXPECTED = {
         "SEARCH c USING INTEGER PRIMARY KEY",
     ],
     "close_decision": ["SEARCH decisions USING INTEGER PRIMARY KEY"],
+    "campaign_sharing": [
+        "SEARCH c USING INTEGER PRIMARY KEY",
+        "SEARCH s USING INTEGER PRIMARY KEY",
+    ],
+    "known_crew_servers": ["SEARCH s USING PRIMARY KEY (story_id=? AND scene_id=? AND guild_id=?)"],
+    "count_crew_choice": [],
+    "count_crew_server": [],
+    "crew_reach": ["SEARCH crew_reach USING PRIMARY KEY (story_id=? AND scene_id=?)"],
+    "crew_counts": ["SEARCH crew_choices USING PRIMARY KEY (story_id=? AND scene_id=?)"],
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -61,7 +62,7 @@ def test_play_auto_prints_a_whole_run(capsys) -> None:
     out = capsys.readouterr().out
     assert "The Derelict (seed 5)" in out
     assert "The Airlock" in out
-    assert "The end (" in out
+    assert "The end: " in out
 
 
 def test_play_refuses_bad_input_and_leaves_cleanly_on_eof() -> None:
@@ -76,9 +77,80 @@ def test_play_refuses_bad_input_and_leaves_cleanly_on_eof() -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("Please select one of the available options") == 1
     assert result.stdout.count("Please enter a valid integer number") == 1
-    assert "oxygen: 6 -> 5" in result.stdout  # choice 1 (force) was taken
+    assert "Air: 6h -> 5h" in result.stdout  # choice 1 (force) was taken
     assert "The Cargo Hold" in result.stdout
     assert "Leaving the story. Goodbye." in result.stdout
+
+
+def _play(*args: str, columns: int) -> str:
+    """`python -m bot play ...` with its output piped, as to a file, at `columns` wide."""
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "play", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        env={**os.environ, "COLUMNS": str(columns)},
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def _words(text: str) -> list[str]:
+    return [word.strip("│╭╮╰╯─") for word in text.split() if word.strip("│╭╮╰╯─")]
+
+
+@pytest.mark.parametrize("columns", [80, 200])
+def test_play_wraps_every_paragraph_at_the_width_piped(columns: int) -> None:
+    out = _play("claim-jumpers", "--seed", "3", "--auto", "--crowd", "30", columns=columns)
+    lines = out.splitlines()
+    assert max(len(line) for line in lines) <= columns
+    story = load_story(ROOT / "content" / "claim-jumpers")
+    first = story.view(story.new_state(3)).text
+    # Every word of the first scene is printed, in order: nothing cut at the edge.
+    words = _words(out)
+    start = words.index("proximity") - 1
+    assert words[start : start + len(first.split())] == first.split()
+    choice = next(line for line in lines if line.startswith("  1. Broadcast our registration"))
+    assert "(Captain Jax)" in choice or "(Captain" in choice  # wrapped, not cut
+
+
+def test_play_shows_labels_real_changes_and_the_endings_title() -> None:
+    out = _play("claim-jumpers", "--seed", "3", "--auto", columns=80)
+    assert "Jumpers' patience: 5 -> 4" in out and "Torch edge: 0 -> 1" in out
+    assert "  patience:" not in out and "torch_edge" not in out
+    changes = [line.strip() for line in out.splitlines() if " -> " in line]
+    assert changes and all(a != b for a, b in (c.split(": ", 1)[1].split(" -> ") for c in changes))
+    assert "The end: Alive (5 decisions)." in out
+    assert "ending '" not in out
+    # The destroyed ship's card says what happened, not its last hull reading.
+    assert out.splitlines()[-2].startswith("Lucky Strike lost")
+
+
+def test_play_shows_each_advocate_pitch_and_the_odds_after_the_vote() -> None:
+    out = _play("claim-jumpers", "--seed", "3", "--auto", columns=200)
+    assert "  1. Take the pod. Alive beats rich. (Sofia)" in out
+    assert "     Sofia: Every number I have says get in the pod." in out
+    assert "Give them the torch (Wrench)" in out
+    assert "Everyone to the pod while it is still there (80%) (Sofia)" in out
+
+
+def test_play_crowd_draws_a_split_the_pick_wins_and_the_story_reads_it() -> None:
+    out = _play("claim-jumpers", "--seed", "3", "--auto", "--crowd", "30", columns=200)
+    assert (
+        "The crew of 30 voted (29 ballots): 20 for Warm up the fusion torch before we answer"
+        " anything; 9 for Log their drive signatures for the other independents"
+    ) in out
+    assert "Share 69%, margin 38%, turnout (the first vote)" in out
+    assert "turnout 66% of the 29 who voted last time" in out
+    again = _play("claim-jumpers", "--seed", "3", "--auto", "--crowd", "30", columns=200)
+    assert again == out  # the split is drawn from the seed
+
+
+@pytest.mark.parametrize("crowd", ["0", "-3", "1000001"])
+def test_play_refuses_a_crowd_of_no_one(crowd: str, capsys) -> None:
+    assert main(["play", str(EXAMPLE), "--auto", "--crowd", crowd]) == 2
+    assert "--crowd must be a number of members from 1 to 1,000,000" in capsys.readouterr().out
 
 
 def test_play_unknown_story(tmp_path: Path, monkeypatch, capsys) -> None:

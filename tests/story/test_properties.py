@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from bot.story import check_story
 from bot.story.simulate import SimulationReport, run_once
+from tests.properties import examples
 
 VARIABLES = {
     "fuel": {"type": "int", "initial": 3, "min": 0, "max": 6},
@@ -113,7 +114,9 @@ def stories(draw: st.DrawFn) -> dict:
 
 
 @settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(60),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(data=stories(), seed=st.integers(0, 2**31))
 def test_random_play_on_any_checked_story_ends_or_hits_the_bound(
@@ -137,7 +140,7 @@ def test_generator_yields_stories_that_pass(tmp_path: Path) -> None:
     """Guard for the property above: most generated stories must pass the checker."""
     passed = 0
 
-    @settings(max_examples=30, deadline=None, database=None)
+    @settings(max_examples=examples(30), deadline=None, database=None)
     @given(data=stories())
     def count(data: dict) -> None:
         nonlocal passed

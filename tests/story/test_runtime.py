@@ -102,13 +102,37 @@ def test_the_story_reads_how_the_channel_voted(example: Story) -> None:
         "vote_turnout": 5,
         "vote_margin": 1,
         "vote_share": 0.6,
+        "vote_margin_share": 0.2,
+        "vote_turnout_ratio": 1.0,
         "vote_unanimous": False,
+        "vote_united": False,
+        "vote_narrow": True,
         "vote_how": "majority",
     }
     assert "one mind" not in example.view(state).text
     example.play(state, "tag", VoteInfo({"tag": 4}))
     assert state.last_vote["vote_unanimous"] is True
+    assert state.last_vote["vote_turnout_ratio"] == 0.8  # 4 ballots against last vote's 5
     assert "The crew is of one mind." in example.view(state).text
+
+
+@pytest.mark.parametrize(
+    ("counts", "how", "share", "margin_share", "united", "narrow"),
+    [
+        ({"a": 16, "b": 14}, "majority", 16 / 30, 2 / 30, False, True),  # close in a big channel
+        ({"a": 2, "b": 1}, "majority", 2 / 3, 1 / 3, False, True),  # one ballot in a small one
+        ({"a": 60, "b": 40}, "majority", 0.6, 0.2, False, False),
+        ({"a": 27, "b": 3}, "majority", 0.9, 0.8, True, False),  # never unanimous, but united
+        ({"a": 5, "b": 5}, "tie", 0.5, 0.0, False, True),
+        ({"a": 1}, "majority", 1.0, 1.0, False, False),  # one voter is no crew
+    ],
+)
+def test_vote_shares_scale_with_the_channel(counts, how, share, margin_share, united, narrow):
+    summary = VoteInfo(counts, how).summary(previous_turnout=20)
+    assert summary["vote_share"] == pytest.approx(share)
+    assert summary["vote_margin_share"] == pytest.approx(margin_share)
+    assert summary["vote_turnout_ratio"] == pytest.approx(sum(counts.values()) / 20)
+    assert (summary["vote_united"], summary["vote_narrow"]) == (united, narrow)
 
 
 def test_no_decision_outcome_and_its_absence(example: Story) -> None:

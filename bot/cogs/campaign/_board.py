@@ -9,8 +9,10 @@ paused with the reason instead of failing over and over.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +49,14 @@ SWEEP_EVERY_S = 60.0
 SWEEP_GRACE = timedelta(seconds=30)
 
 
+@dataclass
+class _EditLock:
+    """One vote's edit lock and how many edits hold it or wait for it."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    users: int = 0
+
+
 class Board:
     """Scene messages, live tallies and what a closed vote posts."""
 
@@ -55,15 +65,36 @@ class Board:
         self._refreshes: dict[int, asyncio.Task[None]] = {}  # one pending refresh a vote
         self._running: set[asyncio.Task[None]] = set()  # every refresh task, until it ends
         # One edit of a vote's message at a time: a redraw that read the vote while it was
-        # open must not land after the close marked the message closed.
-        self._edits: dict[int, asyncio.Lock] = {}
+        # open must not land after the close marked the message closed. An entry lives only
+        # while an edit holds or waits for it, so nothing is kept for a vote once it is over,
+        # however it ended (timer, skip, decide, /campaign end).
+        self._edits: dict[int, _EditLock] = {}
         # The votes (closes and posts) this process is showing right now: the sweep leaves
         # them to whoever is at it, however long its retries take.
         self._showing: set[int] = set()
+        # When the sweep's first round ran (at ready): what is older was left by a past run.
+        self._started: datetime | None = None
         self._backlog: asyncio.Task[None] | None = None  # showing the overdue closes of a start
-        self._started = discord.utils.utcnow()
         self._sweep_due = True  # the first round (at ready) looks at what a past run left
         self._failed_at: datetime | None = None
+
+    @property
+    def tracked(self) -> int:
+        """How many votes the board keeps something for now (an edit, a pending refresh)."""
+        return len(self._edits.keys() | self._refreshes.keys())
+
+    @contextlib.asynccontextmanager
+    async def _editing(self, decision_id: int) -> AsyncIterator[None]:
+        """Hold a vote's edit lock; the last one out drops the vote's entry."""
+        entry = self._edits.setdefault(decision_id, _EditLock())
+        entry.users += 1
+        try:
+            async with entry.lock:
+                yield
+        finally:
+            entry.users -= 1
+            if not entry.users:
+                del self._edits[decision_id]
 
     async def stop(self) -> None:
         """Cancel pending tally refreshes (the tallies are in the database) and the sweep."""
@@ -233,8 +264,10 @@ class Board:
         what is being shown); one that fails is left to its next round."""
         if not closed:
             return
+        if self._started is None:
+            self._started = closed_at  # the backlog runs the first round, of what is older
         self._backlog = asyncio.get_running_loop().create_task(
-            self._show_backlog(list(closed), min(closed_at, self._started)),
+            self._show_backlog(list(closed), closed_at),
             name="overdue-closes",
         )
 
@@ -279,6 +312,8 @@ class Board:
         if self._backlog is not None and not self._backlog.done():
             return  # the overdue closes of this start are being shown; the round after, then
         now = self.bot.campaigns.clock()
+        if self._started is None:
+            self._started = now
         before = max(now - SWEEP_GRACE, self._started)
         # A failure younger than the grace is not swept yet: keep the next round due.
         self._sweep_due = self._failed_at is not None and self._failed_at >= before
@@ -342,7 +377,7 @@ class Board:
         task = self._refreshes.pop(result.decision_id, None)
         if task is not None:
             task.cancel()
-        async with self._edits.setdefault(result.decision_id, asyncio.Lock()):
+        async with self._editing(result.decision_id):
             message = await self._message(closed.campaign.channel_id, result.message_id)
             if message is None or not message.embeds:
                 return
@@ -363,8 +398,6 @@ class Board:
                     result.seq,
                     exc,
                 )
-            finally:
-                self._edits.pop(result.decision_id, None)  # closed: no redraw comes after
 
     async def close_buttons(self, channel_id: int, message_id: int | None) -> None:
         """Disable a vote's buttons (the campaign ended)."""
@@ -425,7 +458,7 @@ class Board:
 
     async def refresh_now(self, decision_id: int, channel_id: int, message_id: int | None) -> None:
         """Redraw an open vote's message from the database (tally, clock, state)."""
-        async with self._edits.setdefault(decision_id, asyncio.Lock()):
+        async with self._editing(decision_id):
             current = await self.bot.campaigns.vote(decision_id)  # read under the lock
             if current is None or message_id is None:
                 return

@@ -6,7 +6,6 @@ raised as `CampaignError` and answered privately by the tree's error handler.
 
 from __future__ import annotations
 
-import asyncio
 import io
 import logging
 from typing import TYPE_CHECKING
@@ -22,6 +21,7 @@ from bot.ui import embeds
 
 from ..permissions import is_moderator, moderator_only
 from ..tree import answer
+from ._map_limits import MapLimits, MapRefused
 
 if TYPE_CHECKING:
     from bot.app import DeckBot
@@ -54,7 +54,12 @@ class CampaignCog(commands.GroupCog, group_name="campaign", group_description="S
 
     def __init__(self, bot: DeckBot) -> None:
         self.bot = bot
+        self.maps = MapLimits(discord.utils.utcnow)
         super().__init__()
+
+    async def cog_unload(self) -> None:
+        """Stop the map's drawing threads."""
+        self.maps.close()
 
     # -- moderators --------------------------------------------------------------------------
 
@@ -213,10 +218,15 @@ class CampaignCog(commands.GroupCog, group_name="campaign", group_description="S
         if full:
             await is_moderator(interaction)
         campaign, story, journey = await self.bot.housekeeping.journey(guild_id, channel_id)
+        self.maps.check_free()
+        self.maps.admit(guild_id, interaction.user.id)
         await interaction.response.defer(ephemeral=full, thinking=True)
         text = to_dot(story, journey=journey, reveal=full)
         try:
-            picture = await asyncio.to_thread(render_png, text)
+            picture = await self.maps.render(render_png, text)
+        except MapRefused as exc:  # the last free slot was taken while this one deferred
+            await interaction.followup.send(exc.message, ephemeral=True)
+            return
         except RenderError as exc:
             await interaction.followup.send(f"The map cannot be drawn here: {exc}.", ephemeral=True)
             return

@@ -54,6 +54,7 @@ class SettingsCog(commands.GroupCog, group_name="settings", group_description="V
         tie_break="How a tie is settled",
         quorum="Fewest votes for a result: 1 to 1000000",
         blind="Hide the tally until the vote closes",
+        share_choices="Compare this server's choices with other servers' (counts only)",
         voter_role="Only this role may vote (@everyone: anyone)",
         moderator_role="This role may run moderator commands (@everyone: Manage Server only)",
     )
@@ -72,6 +73,7 @@ class SettingsCog(commands.GroupCog, group_name="settings", group_description="V
         tie_break: app_commands.Choice[str] | None = None,
         quorum: int | None = None,
         blind: bool | None = None,
+        share_choices: bool | None = None,
         voter_role: discord.Role | None = None,
         moderator_role: discord.Role | None = None,
     ) -> None:
@@ -86,6 +88,8 @@ class SettingsCog(commands.GroupCog, group_name="settings", group_description="V
             changes["quorum"] = quorum
         if blind is not None:
             changes["blind"] = blind
+        if share_choices is not None:
+            changes["share_choices"] = share_choices
         if voter_role is not None:
             changes["voter_role_id"] = _role_id(interaction, "voter_role", voter_role)
         if moderator_role is not None:
