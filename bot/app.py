@@ -7,7 +7,6 @@ sync the slash commands when they changed, reschedule every open vote), and `clo
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import hashlib
 import json
@@ -15,7 +14,7 @@ import logging
 from datetime import datetime, timedelta
 
 import discord
-from discord.ext import commands
+from discord.ext import commands, tasks
 
 from bot.campaign import CampaignService, DeadlineScheduler, Housekeeping
 from bot.cogs.campaign import CampaignCog
@@ -23,14 +22,14 @@ from bot.cogs.campaign._board import Board
 from bot.cogs.settings import SettingsCog
 from bot.cogs.tree import DeckTree
 from bot.config import Settings
-from bot.store import Shards, Store
+from bot.store import Shards, Store, StoreUnavailable
 from bot.story import Story, load_stories
 from bot.ui.views import VoteButton
 
 log = logging.getLogger(__name__)
 
 #: How often the data of servers that removed the bot is checked against the grace period.
-PURGE_EVERY = timedelta(hours=6)
+PURGE_EVERY_HOURS = 6
 #: The key under which the synced command set's fingerprint is kept.
 COMMANDS_META = "synced_commands"
 
@@ -62,7 +61,6 @@ class DeckBot(commands.AutoShardedBot):
         self._store: Store | None = None
         self._campaigns: CampaignService | None = None
         self._housekeeping: Housekeeping | None = None
-        self._purge_task: asyncio.Task[None] | None = None
 
     @property
     def store(self) -> Store:
@@ -123,9 +121,7 @@ class DeckBot(commands.AutoShardedBot):
             report.scheduled,
             len(report.overdue),
         )
-        self._purge_task = asyncio.get_running_loop().create_task(
-            self._purge_departed_guilds(), name="purge-departed-guilds"
-        )
+        self.purge_departed_guilds.start()
         gc.freeze()  # what start-up loaded stays: full GCs skip it (docs/performance.md)
 
     def _own_shards(self) -> Shards | None:
@@ -155,12 +151,16 @@ class DeckBot(commands.AutoShardedBot):
         """Added (back) to a server: its data, if still kept, is no longer to be deleted."""
         await self.housekeeping.guild_joined(guild.id)
 
-    async def _purge_departed_guilds(self) -> None:
-        """Daily: delete the data of servers that removed the bot longer ago than allowed."""
-        grace = timedelta(days=self.settings.guild_data_days)
-        while True:
-            await self.housekeeping.purge(grace)
-            await asyncio.sleep(PURGE_EVERY.total_seconds())
+    @tasks.loop(hours=PURGE_EVERY_HOURS)
+    async def purge_departed_guilds(self) -> None:
+        """Every few hours: delete the data of servers that removed the bot longer ago than
+        the grace period. A failed round is logged and the next one runs as planned."""
+        try:
+            await self.housekeeping.purge(timedelta(days=self.settings.guild_data_days))
+        except StoreUnavailable as exc:
+            log.warning("purging departed servers' data failed (%s); retrying later", exc)
+        except Exception:
+            log.exception("purging departed servers' data failed; retrying later")
 
     async def handle_vote(
         self, interaction: discord.Interaction[DeckBot], decision_id: int, choice_index: int
@@ -192,9 +192,7 @@ class DeckBot(commands.AutoShardedBot):
 
     async def close(self) -> None:
         """Stop timers, disconnect, then close the store (open votes keep their deadlines)."""
-        if self._purge_task is not None:
-            self._purge_task.cancel()
-            await asyncio.gather(self._purge_task, return_exceptions=True)
+        self.purge_departed_guilds.cancel()
         await self.scheduler.stop()
         await self.board.stop()
         await super().close()

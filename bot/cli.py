@@ -32,7 +32,15 @@ from bot.campaign.rules import VOTE_SECONDS_MAX, VOTE_SECONDS_MIN
 from bot.config import Settings, SettingsError, load_settings
 from bot.store import Store, StoreError
 from bot.store._export import backup_database, export_guild
-from bot.story import Story, StoryState, Turn, VoteInfo, check_story, load_stories
+from bot.story import (
+    Story,
+    StoryState,
+    Turn,
+    VoteInfo,
+    check_stories,
+    check_story,
+    load_stories,
+)
 from bot.story.analyse import (
     DEFAULT_BUDGET,
     DEFAULT_SAMPLE_RUNS,
@@ -405,8 +413,7 @@ def cmd_check(paths: list[Path], content: Path, console: Console) -> int:
         console.print(f"No stories found under {display_path(content)}/")
         return 1
     failed = 0
-    for folder in folders:
-        story, problems = check_story(folder)
+    for folder, (story, problems) in check_stories(folders).items():
         for problem in problems:
             console.print(escape(str(problem)))
         if story is None:

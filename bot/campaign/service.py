@@ -947,7 +947,7 @@ class CampaignService:
         """The channel shows this close now (its message marked, what follows posted)."""
         await self.store.mark_close_shown(decision_id)
 
-    async def unshown_closes(self, closed_before: datetime) -> list[int]:
+    async def unshown_closes(self, closed_before: datetime | None) -> list[int]:
         """This process's closes that were committed before `closed_before` and never
         shown (a failure after the commit), oldest first."""
         return await self.store.unshown_closes(self.shards, closed_before=closed_before)

@@ -1,6 +1,13 @@
 """The story engine: load, check and play YAML stories. Knows nothing of Discord."""
 
-from .loader import LoadResult, StoryError, check_story, load_stories, load_story
+from .loader import (
+    LoadResult,
+    StoryError,
+    check_stories,
+    check_story,
+    load_stories,
+    load_story,
+)
 from .runtime import (
     ChoiceView,
     NoOutcome,
@@ -29,6 +36,7 @@ __all__ = [
     "StoryState",
     "Turn",
     "VoteInfo",
+    "check_stories",
     "check_story",
     "load_stories",
     "load_story",

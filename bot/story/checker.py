@@ -25,14 +25,17 @@ from simpleeval import SimpleEval
 from .expressions import (
     RESERVED_NAMES,
     VOTE_HOW,
+    Definition,
     Expression,
     ExpressionError,
     Template,
     TemplateError,
     compile_expression,
     compile_template,
+    did_you_mean,
     format_value,
     new_evaluator,
+    shown,
 )
 from .lines import (
     FIELD_LIMIT,
@@ -148,7 +151,8 @@ class _Builder:
         self.meta: tuple[str, StoryMeta] | None = None
         self.crew: dict[str, _Placed] = {}
         self.variables: dict[str, _Placed] = {}
-        self.definitions: dict[str, ast.expr] = {}
+        self.definitions: dict[str, Definition] = {}
+        self.broken_definitions: set[str] = set()
         self.places: dict[str, _Placed] = {}
         self.scenes: dict[str, _Placed] = {}
         self.endings: dict[str, _Placed] = {}
@@ -233,10 +237,14 @@ class _Builder:
             return known
         try:
             compiled = compile_expression(
-                str(source), self.var_decls, self.place_ids, self.definitions
+                str(source),
+                self.var_decls,
+                self.place_ids,
+                self.definitions,
             )
         except ExpressionError as exc:
-            self.error(file, line, f"expression '{source}': {exc}")
+            if exc.name not in self.broken_definitions:  # else its own problem says why
+                self.error(file, line, f"expression '{shown(str(source))}': {exc}")
             return None
         self.compiled.append(compiled)
         self._compiled_by_source[str(source)] = compiled
@@ -245,11 +253,16 @@ class _Builder:
     def template(self, text: str, file: str, node: Node, key: str) -> Template | None:
         try:
             compiled = compile_template(
-                text, self.var_decls, self.place_ids, self._compiled_by_source, self.definitions
+                text,
+                self.var_decls,
+                self.place_ids,
+                self._compiled_by_source,
+                self.definitions,
             )
         except TemplateError as exc:
             line = node.value_line_of(key) + text[: exc.offset].count("\n")
-            self.error(file, line, f"{key}: {exc}")
+            if exc.name not in self.broken_definitions:  # else its own problem says why
+                self.error(file, line, f"{key}: {exc}")
             return None
         self.compiled.extend(compiled.expressions)
         return compiled
@@ -275,7 +288,8 @@ class _Builder:
         for name, _delta in effects.add.items():
             var = self.variables.get(name)
             if var is None:
-                self.error(file, effects.line_of("add"), f"add: unknown variable '{name}'")
+                hint = did_you_mean(name, self.variables)
+                self.error(file, effects.line_of("add"), f"add: unknown variable '{name}'{hint}")
             elif var.node.type != "int":
                 self.error(
                     file,
@@ -290,7 +304,7 @@ class _Builder:
     def _set_problem(self, name: str, value: Any) -> str | None:
         placed = self.variables.get(name)
         if placed is None:
-            return f"unknown variable '{name}'"
+            return f"unknown variable '{name}'" + did_you_mean(name, self.variables)
         var: Variable = placed.node
         expected = {"int": int, "bool": bool, "text": str}[var.type]
         if type(value) is not expected:
@@ -330,7 +344,12 @@ class _Builder:
 
     def _constant_odds(self, odds: Expression, file: str, roll: Node) -> float | None:
         """Odds that read nothing are folded to a number, checked here once."""
-        value = self.evaluate(odds, {})
+        try:
+            value = self.evaluate(odds, {})
+        except Exception as exc:  # any failure of an author's expression is a finding
+            message = f"odds '{shown(odds.source)}' fail when always: {exc}"
+            self.error(file, roll.line_of("odds"), message)
+            return None
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
             self.error(file, roll.line_of("odds"), f"odds {odds.source} are outside 0..1")
             return None
@@ -645,9 +664,10 @@ class _Builder:
                     self.error(file, line, f"define: '{name}' is already a variable or definition")
                     continue
                 compiled = self.expression(source, file, line)
-                if compiled is not None:
-                    tree = compiled.tree
-                    self.definitions[name] = tree.value if isinstance(tree, ast.Expr) else tree
+                if compiled is None:
+                    self.broken_definitions.add(name)
+                else:
+                    self.definitions[name] = Definition.of(compiled)
 
     def build(self) -> Story | None:
         self.merge()

@@ -10,7 +10,9 @@ import contextlib
 import difflib
 import gc
 import hashlib
+import logging
 import os
+import typing
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,6 +25,8 @@ from . import model
 from .checker import build_story
 from .runtime import Story
 from .source import LineDict, LineList, Problem, YamlError, line_at, read_yaml
+
+_log = logging.getLogger(__name__)
 
 
 class StoryError(Exception):
@@ -41,16 +45,53 @@ class LoadResult:
     problems: dict[str, list[Problem]] = field(default_factory=dict)
 
 
-def _known_keys() -> set[str]:
-    keys: set[str] = set()
-    for item in vars(model).values():
-        if isinstance(item, type) and issubclass(item, BaseModel):
-            for name, info in item.model_fields.items():
-                keys.add(info.alias or name)
-    return keys
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """The models a field's annotation holds (through lists, dicts, unions, Annotated)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    found: list[type[BaseModel]] = []
+    for arg in typing.get_args(annotation):
+        found.extend(_models_in(arg))
+    return found
 
 
-_KNOWN_KEYS = frozenset(_known_keys())
+def _keys_at(loc: tuple[Any, ...]) -> list[str] | None:
+    """The keys the format allows at `loc` (a path into a story file), or None when the
+    path does not lead to one model."""
+    current: type[BaseModel] = model.StoryFile
+    pending = False  # inside a list or dict of `current`: the next step is an index or a name
+    for step in loc:
+        if pending:
+            pending = False
+            continue
+        fields = {info.alias or name: info for name, info in current.model_fields.items()}
+        info = fields.get(str(step))
+        if info is None:
+            return None
+        models = _models_in(info.annotation)
+        if len(models) != 1:
+            return None
+        origin = typing.get_origin(info.annotation)
+        pending = origin in (list, dict)
+        current = models[0]
+    if pending:
+        return None
+    return [info.alias or name for name, info in current.model_fields.items()]
+
+
+def _unknown_key(loc: tuple[Any, ...]) -> str:
+    key = str(loc[-1])
+    parent = _where(loc[:-1])
+    allowed = _keys_at(loc[:-1])
+    message = f"unknown key '{key}'"
+    hint = difflib.get_close_matches(key, [k for k in allowed or () if k != key], n=1)
+    if hint:
+        message += f" (did you mean '{hint[0]}'?)"
+    if parent:
+        message += f" in {parent}"
+    if allowed and not hint:
+        message += f" (keys here: {', '.join(allowed)})"
+    return message
 
 
 def display_path(path: Path) -> str:
@@ -87,6 +128,10 @@ def _validation_problems(display: str, data: Any, error: ValidationError) -> lis
             elif not (item["type"] in ("missing", "extra_forbidden") and step == loc[-1]):
                 break
             kept.append(step)
+        # A check over several keys names the one at fault (model.KeyProblem).
+        fault = item.get("ctx", {}).get("error")
+        if isinstance(fault, model.KeyProblem) and _has(node, fault.key):
+            kept.append(fault.key)
         grouped[tuple(kept)].append(item)
     problems = []
     for loc, items in grouped.items():
@@ -94,11 +139,7 @@ def _validation_problems(display: str, data: Any, error: ValidationError) -> lis
         where = _where(loc)
         first = items[0]
         if first["type"] == "extra_forbidden":
-            key = loc[-1]
-            hint = difflib.get_close_matches(str(key), _KNOWN_KEYS, n=1)
-            message = f"unknown key '{key}'" + (f" (did you mean '{hint[0]}'?)" if hint else "")
-            if where.rsplit(".", 1)[0] != str(key):
-                message += f" in {where.rsplit('.', 1)[0]}"
+            message = _unknown_key(loc)
         elif first["type"] == "missing":
             message = f"missing key '{loc[-1]}'" + (f" in {_where(loc[:-1])}" if loc[:-1] else "")
         elif first["type"] in _FRIENDLY:
@@ -181,17 +222,32 @@ def _no_cyclic_gc() -> Iterator[None]:
 
 def check_story(path: Path) -> tuple[Story | None, list[Problem]]:
     """Read and check one story folder: the story if it passes, and every problem found."""
+    checked = _checked(path)
+    return checked.story, checked.problems
+
+
+@dataclass
+class _Checked:
+    """One story folder's check, with where its id is written (to refuse a second story
+    under the same id)."""
+
+    story: Story | None
+    problems: list[Problem]
+    id_at: tuple[str, int] | None = None
+
+
+def _checked(path: Path) -> _Checked:
     with _no_cyclic_gc():
         return _check_story(path)
 
 
-def _check_story(path: Path) -> tuple[Story | None, list[Problem]]:
+def _check_story(path: Path) -> _Checked:
     display = display_path(path)
     if not path.exists():
-        return None, [Problem(display, 1, "no such story file or folder")]
+        return _Checked(None, [Problem(display, 1, "no such story file or folder")])
     files = story_files(path)
     if not files:
-        return None, [Problem(display, 1, "no .yaml files in this story folder")]
+        return _Checked(None, [Problem(display, 1, "no .yaml files in this story folder")])
     parsed: list[tuple[str, model.StoryFile]] = []
     problems: list[Problem] = []
     digest = hashlib.sha256()
@@ -203,9 +259,10 @@ def _check_story(path: Path) -> tuple[Story | None, list[Problem]]:
         if story_file is not None:
             parsed.append((display_path(file), story_file))
     if problems:
-        return None, sorted(problems)
+        return _Checked(None, sorted(problems))
     story, problems = build_story(parsed, digest.hexdigest(), display)
-    return story, sorted(problems)
+    id_at = next(((f, s.story.line_of("id")) for f, s in parsed if s.story is not None), None)
+    return _Checked(story, sorted(problems), id_at)
 
 
 def load_story(path: Path) -> Story:
@@ -223,16 +280,39 @@ def story_folders(content_dir: Path) -> list[Path]:
     return sorted(p for p in content_dir.iterdir() if p.is_dir() and story_files(p))
 
 
+def check_stories(folders: list[Path]) -> dict[Path, tuple[Story | None, list[Problem]]]:
+    """Check several story folders: each one's story (or None) and problems, in order.
+
+    Two stories with one id are both refused, each pointing at the other: which one a
+    moderator meant cannot be guessed. Whatever goes wrong checking one story is that
+    story's problem; the others are checked all the same.
+    """
+    checked: dict[Path, _Checked] = {}
+    for folder in folders:
+        try:
+            checked[folder] = _checked(folder)
+        except Exception as exc:  # a checker bug must not stop the other stories
+            message = (
+                f"the checker failed on this story ({type(exc).__name__}: {exc}); please report it"
+            )
+            checked[folder] = _Checked(None, [Problem(display_path(folder), 1, message)])
+    by_id: dict[str, list[Path]] = defaultdict(list)
+    for folder, result in checked.items():
+        if result.story is not None:
+            by_id[result.story.id].append(folder)
+    for story_id, same in by_id.items():
+        for folder in same if len(same) > 1 else ():
+            others = ", ".join(display_path(other) for other in same if other != folder)
+            file, line = checked[folder].id_at or (display_path(folder), 1)
+            message = f"story id '{story_id}' is also the id of {others} (story ids must be unique)"
+            checked[folder] = _Checked(None, [Problem(file, line, message)])
+    return {folder: (result.story, result.problems) for folder, result in checked.items()}
+
+
 def load_stories(content_dir: Path) -> LoadResult:
     """Load every story under `content_dir`; a broken one is reported and left out."""
     result = LoadResult()
-    for folder in story_folders(content_dir):
-        story, problems = check_story(folder)
-        if story is not None and story.id in result.stories:
-            problems = [
-                Problem(display_path(folder), 1, f"story id '{story.id}' is used by another story")
-            ]
-            story = None
+    for folder, (story, problems) in check_stories(story_folders(content_dir)).items():
         if story is None:
             result.problems[display_path(folder)] = problems
         else:

@@ -52,6 +52,13 @@ def _check_colour(value: str) -> str:
     return value
 
 
+def _one_result_line(value: str) -> str:
+    lines = value.rstrip("\n").count("\n") + 1
+    if lines > 1:
+        raise ValueError(f"a result is one line; this one has {lines}")
+    return value
+
+
 Id = Annotated[str, AfterValidator(_check_id)]
 Title = Annotated[str, Field(min_length=1, max_length=TITLE_LIMIT)]
 Label = Annotated[str, Field(min_length=1, max_length=LABEL_LIMIT)]
@@ -114,6 +121,15 @@ class CrewMember(Node):
     colour: Annotated[str, AfterValidator(_check_colour)]
 
 
+class KeyProblem(ValueError):
+    """A check over several keys of one item that is the fault of one of them: the loader
+    reports it at that key's line, not at the item's."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key
+
+
 class Variable(Node):
     type: Literal["int", "bool", "text"]
     initial: Value
@@ -127,16 +143,19 @@ class Variable(Node):
     def _consistent(self) -> Variable:
         expected = {"int": int, "bool": bool, "text": str}[self.type]
         if type(self.initial) is not expected:
-            raise ValueError(f"initial value {self.initial!r} is not of type {self.type}")
+            message = f"initial value {self.initial!r} is not of type {self.type}"
+            raise KeyProblem("initial", message)
         if self.type == "int":
             if self.min is None or self.max is None:
                 raise ValueError("an int variable needs both min and max")
             if self.min > self.max:
-                raise ValueError(f"min {self.min} is greater than max {self.max}")
+                raise KeyProblem("min", f"min {self.min} is greater than max {self.max}")
             if not self.min <= self.initial <= self.max:  # type: ignore[operator]
-                raise ValueError(f"initial value {self.initial} is outside {self.min}..{self.max}")
+                message = f"initial value {self.initial} is outside {self.min}..{self.max}"
+                raise KeyProblem("initial", message)
         elif self.min is not None or self.max is not None:
-            raise ValueError(f"min and max only apply to int variables, not {self.type}")
+            key = "min" if self.min is not None else "max"
+            raise KeyProblem(key, f"min and max only apply to int variables, not {self.type}")
         return self
 
 
@@ -165,7 +184,7 @@ class Outcome(Node):
     """Where a decision leads: effects, an optional line of result, and a target or a roll."""
 
     effects: Effects = Field(default_factory=Effects)
-    result: Text | None = None
+    result: Annotated[str, Field(min_length=1), AfterValidator(_one_result_line)] | None = None
     goto: Id | None = None
     roll: Roll | None = None
 

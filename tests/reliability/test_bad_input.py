@@ -32,24 +32,51 @@ async def rules(world: World) -> dict[str, str]:
 
 
 @pytest.mark.parametrize(
-    ("options", "reply"),
+    ("option", "value", "reply"),
     [
-        ({"vote_seconds": 9}, VOTE_SECONDS),
-        ({"vote_seconds": 604_801}, VOTE_SECONDS),
-        ({"vote_seconds": -5}, VOTE_SECONDS),
-        ({"quorum": -1}, QUORUM),
-        ({"quorum": 0}, QUORUM),
-        ({"quorum": 1_000_001}, QUORUM),
-        ({"quorum": 2, "vote_seconds": 9}, VOTE_SECONDS),  # one bad value refuses them all
-        ({}, "/settings set must be given at least one option. Nothing was changed."),
+        ("vote_seconds", 9, VOTE_SECONDS),
+        ("vote_seconds", 604_801, VOTE_SECONDS),
+        ("vote_seconds", -5, VOTE_SECONDS),
+        ("quorum", -1, QUORUM),
+        ("quorum", 0, QUORUM),
+        ("quorum", 1_000_001, QUORUM),
     ],
 )
 async def test_settings_past_their_bounds_are_refused_and_change_nothing(
-    world: World, options: dict[str, int], reply: str
+    world: World, option: str, value: int, reply: str
 ) -> None:
+    # The bounds are part of the command: Discord's client refuses the value itself...
+    with pytest.raises(SetupError, match=r"must be [≥≤]"):
+        await world.mod.slash(world.channel, "settings set", **{option: value})
+    # ...and a forged interaction that carries it anyway meets the bot's own check.
     before = await rules(world)
-    result = await world.mod.slash(world.channel, "settings set", **options)
+    result = await forged_settings_set(
+        world, {"name": option, "type": OptionType.INTEGER, "value": value}, None
+    )
     assert result.ephemeral and result.response.content == reply
+    assert await rules(world) == before
+
+
+async def test_one_bad_value_refuses_them_all(world: World) -> None:
+    before = await rules(world)
+    result = await forged_settings_set(
+        world,
+        [
+            {"name": "quorum", "type": OptionType.INTEGER, "value": 2},
+            {"name": "vote_seconds", "type": OptionType.INTEGER, "value": 9},
+        ],
+        None,
+    )
+    assert result.ephemeral and result.response.content == VOTE_SECONDS
+    assert await rules(world) == before
+
+
+async def test_settings_set_with_no_option_is_refused(world: World) -> None:
+    before = await rules(world)
+    result = await world.mod.slash(world.channel, "settings set")
+    assert result.ephemeral and result.response.content == (
+        "/settings set must be given at least one option. Nothing was changed."
+    )
     assert await rules(world) == before
 
 
@@ -76,14 +103,17 @@ def command_root(world: World, name: str) -> dict[str, Any]:
     return root
 
 
-async def forged_settings_set(world: World, option: dict[str, Any], resolved: dict | None):
-    """/settings set with one option as no Discord client would send it."""
+async def forged_settings_set(
+    world: World, option: dict[str, Any] | list[dict[str, Any]], resolved: dict | None
+):
+    """/settings set with options as no Discord client would send them."""
+    options = option if isinstance(option, list) else [option]
     root = command_root(world, "settings")
     data: dict[str, Any] = {
         "id": root["id"],
         "name": "settings",
         "type": 1,
-        "options": [{"name": "set", "type": OptionType.SUBCOMMAND, "options": [option]}],
+        "options": [{"name": "set", "type": OptionType.SUBCOMMAND, "options": options}],
     }
     if resolved:
         data["resolved"] = resolved

@@ -2,10 +2,12 @@
 reports each problem as `file:line: message` (a real file of the story, a line inside it);
 it never raises.
 
-Three sources of input, all from hypothesis: YAML dumped from random structures built of the
+Four sources of input, all from hypothesis: YAML dumped from random structures built of the
 story format's own keys (so they get deep into the checker), random text (so they break the
-YAML parser in every way), and random mutations of Claim Jumpers (a line deleted, duplicated,
-moved, re-indented or given a new value; the file cut short; junk inserted).
+YAML parser in every way), random mutations of Claim Jumpers (a line deleted, duplicated,
+moved, re-indented or given a new value; the file cut short; junk inserted), and random
+expressions put where a story has them (a condition, odds, a definition, a text's `{...}`), so
+that whatever simpleeval and Python's parser make of them, the loader answers in words.
 """
 
 from __future__ import annotations
@@ -216,3 +218,77 @@ def test_a_yaml_error_at_the_end_of_a_file_points_at_its_last_line() -> None:
     assert [(p.line, p.message) for p in problems] == [
         (2, "YAML error: did not find expected ',' or ']'")
     ]
+
+
+#: What expressions are made of: the story's names, numbers from tiny to far past the
+#: budget, and operators, calls and forms the checker allows or must refuse.
+ATOMS = [
+    "fuel", "lit", "mood", "turn", "vote_share", "vote_how", "nope", "d0", "d1", "True",
+    "None", "visits('one')", "visits('nowhere')", "'calm'", "''", "0", "1", "0.5", "1e400",
+    "9" * 20, "0x" + "f" * 4000, "x.y", "[1]", "lambda: 1", "__import__('os')",
+]  # fmt: skip
+BINARY = ["+", "-", "*", "/", "//", "%", "**", "<<", "and", "or", "==", "<", ">=", "!=", "in"]
+UNARY = ["not ", "-", "+", "~"]
+CALLS = ["pct", "min", "max", "abs", "round", "visits", "len", "int"]
+#: Put before or after a whole expression: comments, separators, line breaks, deep nesting.
+AROUND = ["", "", "", "# ", "# later", "; ", " ;1", "\n", "\n1", "(", ")", "not " * 300]
+
+expression_trees = st.recursive(
+    st.sampled_from(ATOMS),
+    lambda inner: (
+        st.tuples(inner, st.sampled_from(BINARY), inner).map(" ".join)
+        | st.tuples(st.sampled_from(UNARY), inner).map("".join)
+        | inner.map(lambda e: f"({e})")
+        | st.tuples(st.sampled_from(CALLS), st.lists(inner, max_size=3)).map(
+            lambda call: f"{call[0]}({', '.join(call[1])})"
+        )
+        | st.tuples(inner, inner, inner).map(lambda e: f"{e[0]} if {e[1]} else {e[2]}")
+    ),
+    max_leaves=12,
+)
+expressions = st.tuples(st.sampled_from(AROUND), expression_trees, st.sampled_from(AROUND)).map(
+    "".join
+) | st.text(max_size=30)
+
+
+def _expression_story(condition: str, odds: str, definition: str, text: str) -> str:
+    story = {
+        "story": {"id": "x", "title": "X", "summary": "X.", "start": "one"},
+        "crew": [{"id": "ana", "name": "Ana", "role": "Pilot", "colour": "#112233"}],
+        "variables": {
+            "fuel": {"type": "int", "initial": 3, "min": 0, "max": 5},
+            "lit": {"type": "bool", "initial": False},
+            "mood": {"type": "text", "initial": "calm"},
+        },
+        "define": {"d0": definition, "d1": "d0 and lit"},
+        "scenes": [
+            {
+                "id": "one",
+                "title": "One",
+                "text": f"Fuel {{{text}}}.",
+                "choices": [
+                    {"id": "go", "label": "Go", "by": "ana", "if": condition, "goto": "done"},
+                    {
+                        "id": "try",
+                        "label": "Try",
+                        "by": "ana",
+                        "roll": {"odds": odds, "success": "done", "failure": "one"},
+                    },
+                ],
+                "no_decision": {"goto": "done"},
+            }
+        ],
+        "endings": [{"id": "done", "title": "Done", "text": "The end."}],
+    }
+    return yaml.safe_dump(story, sort_keys=False, allow_unicode=True)
+
+
+@FUZZ
+@given(expressions, expressions, expressions, expressions)
+def test_random_expressions_load_or_report_file_and_line(
+    condition: str, odds: str, definition: str, text: str
+) -> None:
+    with story_folder() as folder:
+        story = _expression_story(condition, odds, definition, text)
+        (folder / "story.yaml").write_text(story, encoding="utf-8", errors="surrogatepass")
+        check(folder)

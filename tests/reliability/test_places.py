@@ -221,3 +221,21 @@ async def test_a_guild_that_adds_the_bot_back_while_it_is_down_keeps_its_data(
     await world.env.advance_time(31 * 3600)
     listed = await mod.slash(channel, "campaign list")
     assert "**The Derelict**" in listed.response.embeds[0].description
+
+
+async def test_a_failed_purge_round_does_not_stop_the_next(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await world.mod.slash(world.channel, "settings set", vote_seconds=300)
+    remove_bot(world)
+    await world.env.settle()
+    db = world.bot.store._db
+    await db.execute("PRAGMA query_only = 1")  # every purge round in the next day fails
+    await world.env.advance_time(31 * 3600)
+    await db.execute("PRAGMA query_only = 0")
+    await world.env.advance_time(6 * 3600)  # the next round runs, and deletes
+    channel, mod = add_bot_back(world, monkeypatch)
+    await world.env.settle()
+    shown = await mod.slash(channel, "settings show")
+    fields = {f.name: f.value for f in shown.response.embeds[0].fields}
+    assert fields["vote_seconds"] == "120 s"

@@ -118,7 +118,7 @@ CASES = {
     ),
     "unknown variable in condition": (
         replace("        by: ana\n", "        by: ana\n        if: fule > 1\n"),
-        ["s/story.yaml:23: expression 'fule > 1': unknown variable 'fule'"],
+        ["s/story.yaml:23: expression 'fule > 1': unknown variable 'fule' (did you mean 'fuel'?)"],
     ),
     "condition does not compile": (
         replace("        by: ana\n", "        by: ana\n        if: fuel >\n"),
@@ -130,7 +130,7 @@ CASES = {
     ),
     "unknown variable in text": (
         replace("text: Fuel {fuel}.", "text: Fuel {fule}."),
-        ["s/story.yaml:18: text: in '{fule}': unknown variable 'fule'"],
+        ["s/story.yaml:18: text: in '{fule}': unknown variable 'fule' (did you mean 'fuel'?)"],
     ),
     "unknown scene in visits": (
         replace("text: Fuel {fuel}.", "text: \"{visits('nowhere')}\""),
@@ -162,11 +162,11 @@ CASES = {
     ),
     "effect on unknown variable": (
         replace("        goto: done\n", "        effects: {add: {feul: 1}}\n        goto: done\n"),
-        ["s/story.yaml:23: add: unknown variable 'feul'"],
+        ["s/story.yaml:23: add: unknown variable 'feul' (did you mean 'fuel'?)"],
     ),
     "initial of wrong type": (
         replace("lit: {type: bool, initial: false}", "lit: {type: bool, initial: 0}"),
-        ["s/story.yaml:13: variables.lit: initial value 0 is not of type bool"],
+        ["s/story.yaml:13: variables.lit.initial: initial value 0 is not of type bool"],
     ),
     "reserved variable name": (
         replace("  lit: {type: bool", "  turn: {type: bool"),
@@ -217,7 +217,7 @@ CASES = {
     ),
     "definition with an unknown variable": (
         replace("scenes:", "define:\n  low: fule < 2\nscenes:"),
-        ["s/story.yaml:16: expression 'fule < 2': unknown variable 'fule'"],
+        ["s/story.yaml:16: expression 'fule < 2': unknown variable 'fule' (did you mean 'fuel'?)"],
     ),
     "definition shadowing a variable": (
         replace("scenes:", "define:\n  fuel: lit\nscenes:"),
@@ -232,7 +232,7 @@ CASES = {
             "        goto: done\n",
             "        effects:\n          when:\n            - if: fule > 1\n              add: {fuel: 1}\n        goto: done\n",
         ),
-        ["s/story.yaml:25: expression 'fule > 1': unknown variable 'fule'"],
+        ["s/story.yaml:25: expression 'fule > 1': unknown variable 'fule' (did you mean 'fuel'?)"],
     ),
     "conditional effect of the wrong type": (
         replace(

@@ -312,11 +312,15 @@ class Board:
         if self._backlog is not None and not self._backlog.done():
             return  # the overdue closes of this start are being shown; the round after, then
         now = self.bot.campaigns.clock()
+        before: datetime | None = None  # the first round: all that a past run left
         if self._started is None:
             self._started = now
-        before = max(now - SWEEP_GRACE, self._started)
+        else:
+            before = max(now - SWEEP_GRACE, self._started)
         # A failure younger than the grace is not swept yet: keep the next round due.
-        self._sweep_due = self._failed_at is not None and self._failed_at >= before
+        self._sweep_due = self._failed_at is not None and (
+            before is None or self._failed_at >= before
+        )
         try:
             await self.sweep(before)
         except Exception:  # logged loudly, and the loop goes on: the next minute tries again
@@ -327,10 +331,10 @@ class Board:
         self._failed_at = self.bot.campaigns.clock()
         self._sweep_due = True
 
-    async def sweep(self, before: datetime) -> int:
-        """Finish every close this process's shards committed before `before` but never
-        showed, then post every vote opened before it and never posted; one at a time each,
-        so running it again is harmless. Returns how many it showed."""
+    async def sweep(self, before: datetime | None) -> int:
+        """Finish every close this process's shards committed before `before` (None: at any
+        time) but never showed, then post every vote opened before it and never posted; one
+        at a time each, so running it again is harmless. Returns how many it showed."""
         campaigns = self.bot.campaigns
         shown = 0
         for decision_id in await campaigns.unshown_closes(before):

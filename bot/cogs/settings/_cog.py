@@ -9,6 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.campaign import errors
+from bot.campaign.rules import QUORUM_MAX, QUORUM_MIN, VOTE_SECONDS_MAX, VOTE_SECONDS_MIN
 from bot.ui import embeds
 
 from ..permissions import moderator_only
@@ -69,9 +70,9 @@ class SettingsCog(commands.GroupCog, group_name="settings", group_description="V
     async def set_(
         self,
         interaction: Interaction,
-        vote_seconds: int | None = None,
+        vote_seconds: app_commands.Range[int, VOTE_SECONDS_MIN, VOTE_SECONDS_MAX] | None = None,
         tie_break: app_commands.Choice[str] | None = None,
-        quorum: int | None = None,
+        quorum: app_commands.Range[int, QUORUM_MIN, QUORUM_MAX] | None = None,
         blind: bool | None = None,
         share_choices: bool | None = None,
         voter_role: discord.Role | None = None,
