@@ -114,7 +114,8 @@ class DeckBot(commands.AutoShardedBot):
         await self.sync_commands()
         self.scheduler.start()
         overdue = await self._campaigns.close_overdue_votes()  # in batches, committed unshown
-        self.board.show_backlog(overdue.closed, overdue.closed_at)
+        opened = [vote.id for vote in overdue.opened]
+        self.board.show_backlog(overdue.closed, opened, overdue.closed_at)
         report = await self._campaigns.resume_open_votes()
         log.info(
             "open votes rescheduled: %d (%d overdue, closing one by one now)",

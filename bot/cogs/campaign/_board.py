@@ -254,29 +254,34 @@ class Board:
 
     # -- the overdue closes of a start ---------------------------------------------------------
 
-    def show_backlog(self, closed: Sequence[int], closed_at: datetime) -> None:
+    def show_backlog(
+        self, closed: Sequence[int], opened: Sequence[int], closed_at: datetime
+    ) -> None:
         """Show, in the background, the closes committed in batches at start (`closed`,
-        oldest deadline first) with the votes they opened. First what a past run left
-        unshown (the sweep's first round: what was committed before `closed_at`, older
-        still), then these, a few at a time
-        (BACKLOG_CONCURRENCY) and yielding between them, so that clicks on other votes keep
-        being answered while thousands are shown. The sweep waits meanwhile (it would list
-        what is being shown); one that fails is left to its next round."""
+        oldest deadline first, at `closed_at`) and post the votes they opened (`opened`).
+        First what a past run left unshown (the sweep's first round: older still), then
+        these, a few at a time (BACKLOG_CONCURRENCY) and yielding between them, so that
+        clicks on other votes keep being answered while thousands are shown. The sweep
+        waits meanwhile (it would list what is being shown); one that fails is left to its
+        next round."""
         if not closed:
             return
         if self._started is None:
             self._started = closed_at  # the backlog runs the first round, of what is older
         self._backlog = asyncio.get_running_loop().create_task(
-            self._show_backlog(list(closed), closed_at),
-            name="overdue-closes",
+            self._show_backlog(list(closed), set(opened)), name="overdue-closes"
         )
 
-    async def _show_backlog(self, closed: list[int], before: datetime) -> None:
+    async def _show_backlog(self, closed: list[int], opened: set[int]) -> None:
+        ours = {*closed, *opened}
+        self._showing.update(ours)  # the first round leaves the backlog's own to it
         try:
-            await self.sweep(before)
+            await self.sweep(None)
         except Exception:  # logged; the sweep's next round tries again
             log.exception("the sweep of unshown closes and unposted votes failed")
             self._left_to_sweep()
+        finally:
+            self._showing.difference_update(ours)
         pending = iter(closed)  # shared: each worker takes the oldest not yet taken
         shown = 0
 
