@@ -114,9 +114,12 @@ class DeckBot(commands.AutoShardedBot):
         await self.add_cog(SettingsCog(self))
         await self.sync_commands()
         self.scheduler.start()
+        overdue = await self._campaigns.close_overdue_votes()  # in batches, committed unshown
+        opened = [vote.id for vote in overdue.opened]
+        self.board.show_backlog(overdue.closed, opened, overdue.closed_at)
         report = await self._campaigns.resume_open_votes()
         log.info(
-            "open votes rescheduled: %d (%d overdue, closing now)",
+            "open votes rescheduled: %d (%d overdue, closing one by one now)",
             report.scheduled,
             len(report.overdue),
         )

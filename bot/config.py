@@ -93,6 +93,12 @@ class Settings(BaseSettings):
         allow_inf_nan=False,
         description="milliseconds from 0 to 50 to gather ballots into one commit",
     )
+    backlog_concurrency: int = Field(
+        4,
+        ge=1,
+        le=32,
+        description="a whole number from 1 to 32: overdue closes shown at once after a start",
+    )
 
     @field_validator("discord_token", mode="before")
     @classmethod

@@ -2,6 +2,7 @@
 deadline scheduler. Knows no Discord types; returns plain data for the adapters to render."""
 
 from . import errors
+from .backlog import Backlog
 from .clock import Clock, ManualClock
 from .housekeeping import Housekeeping
 from .results import (
@@ -28,6 +29,7 @@ from .scheduler import DeadlineScheduler
 from .service import CampaignService
 
 __all__ = [
+    "Backlog",
     "BallotCast",
     "CampaignInfo",
     "CampaignService",

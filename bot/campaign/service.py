@@ -30,12 +30,14 @@ from bot.domain import (
 )
 from bot.store import AlreadyClosed, GuildFull, Store, TallyChanged
 from bot.store import ChannelBusy as StoreChannelBusy
-from bot.story import ChoiceView, Story, StoryRuntimeError, StoryState, Turn, VoteInfo
+from bot.story import ChoiceView, Story, StoryRuntimeError, StoryState, Turn
 
-from . import errors, turns
+from . import backlog, errors, turns
+from .backlog import Backlog
 from .ballots import BallotBox, WriteFailed
 from .clock import Clock
 from .crews import compare_with_crews
+from .moves import advance, new_decision, run_idle_scenes
 from .results import (
     BallotCast,
     CampaignInfo,
@@ -60,15 +62,6 @@ from .scheduler import DeadlineScheduler
 
 log = logging.getLogger(__name__)
 
-#: How the story reads each way of closing (`vote_how` in its expressions).
-STORY_HOW = {
-    CloseHow.TIMER: "majority",
-    CloseHow.SKIP: "majority",
-    CloseHow.TIE: "tie",
-    CloseHow.DECIDE: "decided",
-    CloseHow.NO_QUORUM: "majority",
-    CloseHow.NO_DECISION: "no_decision",
-}
 #: The least time a vote keeps when a fault (not a moderator) pauses its campaign.
 FAULT_PAUSE_FLOOR_S = 60
 #: Closing retries when ballots keep landing between the count and the close.
@@ -318,27 +311,12 @@ class CampaignService:
     def _new_decision(
         self, story: Story, state: StoryState, settings: GuildSettings, now: datetime
     ) -> NewDecision:
-        offered = tuple(choice.id for choice in story.offered(state))
-        return NewDecision(
-            scene_id=state.scene,
-            choices=offered,
-            opened_at=now,
-            deadline=now + timedelta(seconds=settings.vote_seconds),
-        )
+        return new_decision(story, state, settings.vote_seconds, now)
 
     @staticmethod
     def _run_idle_scenes(story: Story, state: StoryState) -> tuple[list[Turn], str | None]:
-        """Take the no-decision outcome of scenes that offer no choice at all, so every vote
-        that opens has something to vote on. Returns the turns taken and, if the story is
-        stuck (nothing open, no outcome), why."""
-        turns: list[Turn] = []
-        for _ in range(100):
-            if state.ended or story.offered(state):
-                return turns, None
-            if story.scenes[state.scene].no_decision is None:
-                return turns, f"scene '{state.scene}' offers no choice and has no way on."
-            turns.append(story.play_no_decision(state, VoteInfo({}, "no_decision")))
-        return turns, "the story kept skipping scenes that offer no choice."
+        """See `moves.run_idle_scenes`."""
+        return run_idle_scenes(story, state)
 
     async def _epilogue(self, story: Story, state: StoryState, settings: GuildSettings) -> Epilogue:
         turnouts = tuple(sum(step.get("counts", {}).values()) for step in state.path)
@@ -595,28 +573,20 @@ class CampaignService:
         settings: GuildSettings,
         actor_id: int | None,
     ) -> Closed:
-        story, state, campaign = loaded.story, loaded.state.copy(), loaded.campaign
+        story, campaign = loaded.story, loaded.campaign
         now = self.clock()
-        vote = VoteInfo({c: n for c, n in tally.items() if n}, STORY_HOW[how])
-        paused_reason = None
-        try:
-            if outcome is None:
-                turn = story.play_no_decision(state, vote)
-            else:
-                turn = story.play(state, outcome, vote)
-            extra, paused_reason = self._run_idle_scenes(story, state)
-        except StoryRuntimeError as exc:
-            turn, extra = None, []
-            paused_reason = f"the story could not go on from '{decision.scene_id}' ({exc})."
-            state = loaded.state
-        status = CampaignStatus.RUNNING
-        next_decision = None
-        if state.ended:
-            status = CampaignStatus.ENDED
-        elif paused_reason is None:
-            next_decision = self._new_decision(story, state, settings, now)
-        else:
-            status = CampaignStatus.PAUSED
+        move = advance(
+            story,
+            loaded.state.copy(),
+            decision.scene_id,
+            outcome,
+            how,
+            tally,
+            vote_seconds=settings.vote_seconds,
+            now=now,
+        )
+        turn, extra, paused_reason, state = move.turn, move.extra, move.paused_reason, move.state
+        status, next_decision = move.status, move.next_decision
         audit = None
         if actor_id is not None:
             detail = f"vote {decision.seq}: {labels.get(outcome, outcome) if outcome else how}"
@@ -939,6 +909,31 @@ class CampaignService:
                 decision.seq,
                 deadline.isoformat(),
             )
+
+    async def close_overdue_votes(self) -> Backlog:
+        """At start, before `resume_open_votes`: close the votes of this process's shards
+        whose deadline passed while the bot was down, in batches (see backlog.py). Each
+        close is committed unshown; the caller shows `closed` (oldest deadline first).
+        The votes that need more than a plain close stay open and overdue, for
+        `resume_open_votes` to schedule into the one-by-one close; it also schedules the
+        votes these closes opened."""
+        now = self.clock()
+        overdue = await self.store.open_deadlines(self.shards, due_by=now)
+        done = await backlog.close_overdue(
+            self.store, self.stories, overdue, now, hold_unposted=self.hold_unposted
+        )
+        for decision_id in done.closed:
+            self._forget(decision_id)
+            self._unschedule(decision_id)
+        if overdue:
+            log.info(
+                "%d overdue votes at start: %d closed in %d batches, %d left to close one by one",
+                len(overdue),
+                len(done.closed),
+                done.batches,
+                len(done.one_by_one),
+            )
+        return done
 
     async def resume_open_votes(self) -> ResumeReport:
         """At start: schedule every open vote's deadline (of this process's shards); report

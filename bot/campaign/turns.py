@@ -8,7 +8,6 @@ campaign's state has moved on), so it is written with the close as JSON and read
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from typing import Any
 
 from bot.story import Turn
@@ -19,11 +18,29 @@ def view_json(turn: Turn | None, extra: list[Turn], paused_reason: str | None) -
     """The close's turn, the idle scenes it ran through, and why it paused (if it did)."""
     return json.dumps(
         {
-            "turn": None if turn is None else asdict(turn),
-            "extra": [asdict(t) for t in extra],
+            "turn": None if turn is None else _turn_data(turn),
+            "extra": [_turn_data(t) for t in extra],
             "paused": paused_reason,
         }
     )
+
+
+def _turn_data(turn: Turn) -> dict[str, Any]:
+    """`dataclasses.asdict(turn)`, spelled out: asdict's deep copy was a third of the time
+    of closing the overdue votes at start in batches."""
+    roll = turn.roll
+    return {
+        "scene": turn.scene,
+        "choice": turn.choice,
+        "how": turn.how,
+        "result": turn.result,
+        "changes": [{"name": c.name, "before": c.before, "after": c.after} for c in turn.changes],
+        "roll": None
+        if roll is None
+        else {"odds": roll.odds, "drawn": roll.drawn, "success": roll.success},
+        "to": turn.to,
+        "ended": turn.ended,
+    }
 
 
 def read_view(text: str) -> tuple[Turn | None, tuple[Turn, ...], str | None]:

@@ -121,8 +121,8 @@ ON_MY_SHARDS = (
 OPEN_DEADLINES = f"""
 SELECT d.id, d.deadline
   FROM decisions AS d CROSS JOIN campaigns AS c ON c.id = d.campaign_id
- WHERE d.closed_at IS NULL AND d.deadline IS NOT NULL AND c.status = 'running'
-   AND {ON_MY_SHARDS}
+ WHERE d.closed_at IS NULL AND d.deadline IS NOT NULL AND d.deadline <= :due_by
+   AND c.status = 'running' AND {ON_MY_SHARDS}
  ORDER BY d.deadline, d.id
 """
 
@@ -164,6 +164,17 @@ SELECT b.decision_id, b.choice_id, count(*) AS n
 OPEN_IN = f"""
 SELECT {", ".join("d." + c.strip() for c in _DECISION_COLUMNS.split(","))}
   FROM json_each(:ids) AS j CROSS JOIN decisions AS d ON d.campaign_id = j.value
+ WHERE d.closed_at IS NULL
+"""
+
+# The overdue votes at start, read in bulk: each vote found by key from the batch's ids,
+# then its campaign by key (the campaign's columns prefixed with c_).
+VOTES_WITH_CAMPAIGNS = f"""
+SELECT {", ".join("d." + c.strip() for c in _DECISION_COLUMNS.split(","))},
+       {", ".join(f"c.{c.strip()} AS c_{c.strip()}" for c in _CAMPAIGN_COLUMNS.split(","))}
+  FROM json_each(:ids) AS j
+       CROSS JOIN decisions AS d ON d.id = j.value
+       CROSS JOIN campaigns AS c ON c.id = d.campaign_id
  WHERE d.closed_at IS NULL
 """
 
@@ -239,7 +250,19 @@ VALUES (:guild_id, :campaign_id, :actor_id, :action, :detail, :at)
 """
 
 
-def _campaign(row: sqlite3.Row) -> Campaign:
+class _Prefixed:
+    """A row's columns named with a prefix, read as if the prefix were not there (a
+    campaign's columns in a joined row)."""
+
+    def __init__(self, row: sqlite3.Row, prefix: str) -> None:
+        self._row = row
+        self._prefix = prefix
+
+    def __getitem__(self, name: str) -> Any:
+        return self._row[self._prefix + name]
+
+
+def _campaign(row: sqlite3.Row | _Prefixed) -> Campaign:
     return Campaign(
         id=row["id"],
         guild_id=row["guild_id"],
@@ -733,13 +756,16 @@ class Store:
             )
             return cursor.rowcount == 1
 
-    async def open_deadlines(self, shards: Shards | None = None) -> list[OpenDeadline]:
+    async def open_deadlines(
+        self, shards: Shards | None = None, *, due_by: datetime | None = None
+    ) -> list[OpenDeadline]:
         """Every open vote of a running campaign with its deadline, soonest first (only in
-        the guilds of `shards`, when given).
+        the guilds of `shards`, and only those due by `due_by`, when given).
 
         Read at start to reschedule the timers; a deadline in the past fires at once.
         """
-        rows = await self._fetchall(OPEN_DEADLINES, _shard_params(shards))
+        due = {"due_by": 2**63 - 1 if due_by is None else to_us(due_by)}
+        rows = await self._fetchall(OPEN_DEADLINES, {**_shard_params(shards), **due})
         return [OpenDeadline(r[0], from_us(r[1])) for r in rows]
 
     async def close_decision(
@@ -835,6 +861,44 @@ class Store:
                     },
                 )
         return following
+
+    async def votes_with_campaigns(
+        self, decision_ids: Collection[int]
+    ) -> list[tuple[Decision, Campaign]]:
+        """Open votes by id, each with its campaign, in one query (the overdue votes at
+        start, read in bulk rather than a vote at a time); closed or unknown ids are left
+        out."""
+        if not decision_ids:
+            return []
+        rows = await self._fetchall(VOTES_WITH_CAMPAIGNS, {"ids": json.dumps(sorted(decision_ids))})
+        return [(_decision(row), _campaign(_Prefixed(row, "c_"))) for row in rows]
+
+    async def settings_of(self, guild_ids: Collection[int]) -> dict[int, GuildSettings]:
+        """The voting rules of many guilds in one query (defaults for those never changed)."""
+        found = {guild_id: GuildSettings(guild_id) for guild_id in guild_ids}
+        if not found:
+            return found
+        rows = await self._fetchall(
+            "SELECT s.* FROM json_each(:ids) AS j CROSS JOIN guild_settings AS s "
+            "ON s.guild_id = j.value",
+            {"ids": json.dumps(sorted(found))},
+        )
+        for row in rows:
+            found[row["guild_id"]] = self._settings(row)
+        return found
+
+    async def tallies(self, decisions: Collection[Decision]) -> dict[int, dict[str, int]]:
+        """Ballots per offered choice of many votes in one query, in button order with
+        zeros (what `tally` gives for each)."""
+        found = {d.id: dict.fromkeys(d.choices, 0) for d in decisions}
+        if not found:
+            return found
+        for decision_id, choice_id, n in await self._fetchall(
+            COUNTS_IN, {"ids": json.dumps(sorted(found))}
+        ):
+            if choice_id in found[decision_id]:
+                found[decision_id][choice_id] = n
+        return found
 
     async def close_decisions(self, closes: Sequence[NewClose]) -> dict[int, Decision | None]:
         """Close many votes in ONE transaction (the overdue votes at start), each exactly

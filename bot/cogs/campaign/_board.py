@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -74,6 +74,7 @@ class Board:
         self._showing: set[int] = set()
         # When the sweep's first round ran (at ready): what is older was left by a past run.
         self._started: datetime | None = None
+        self._backlog: asyncio.Task[None] | None = None  # showing the overdue closes of a start
         self._sweep_due = True  # the first round (at ready) looks at what a past run left
         self._failed_at: datetime | None = None
 
@@ -99,6 +100,8 @@ class Board:
         """Cancel pending tally refreshes (the tallies are in the database) and the sweep."""
         self.sweeper.cancel()
         running = list(self._running)
+        if self._backlog is not None:
+            running.append(self._backlog)
         for task in running:
             task.cancel()
         await asyncio.gather(*running, return_exceptions=True)
@@ -249,6 +252,61 @@ class Board:
             return False
         return True
 
+    # -- the overdue closes of a start ---------------------------------------------------------
+
+    def show_backlog(
+        self, closed: Sequence[int], opened: Sequence[int], closed_at: datetime
+    ) -> None:
+        """Show, in the background, the closes committed in batches at start (`closed`,
+        oldest deadline first, at `closed_at`) and post the votes they opened (`opened`).
+        First what a past run left unshown (the sweep's first round: older still), then
+        these, a few at a time (BACKLOG_CONCURRENCY) and yielding between them, so that
+        clicks on other votes keep being answered while thousands are shown. The sweep
+        waits meanwhile (it would list what is being shown); one that fails is left to its
+        next round."""
+        if not closed:
+            return
+        if self._started is None:
+            self._started = closed_at  # the backlog runs the first round, of what is older
+        self._backlog = asyncio.get_running_loop().create_task(
+            self._show_backlog(list(closed), set(opened)), name="overdue-closes"
+        )
+
+    async def _show_backlog(self, closed: list[int], opened: set[int]) -> None:
+        ours = {*closed, *opened}
+        self._showing.update(ours)  # the first round leaves the backlog's own to it
+        try:
+            await self.sweep(None)
+        except Exception:  # logged; the sweep's next round tries again
+            log.exception("the sweep of unshown closes and unposted votes failed")
+            self._left_to_sweep()
+        finally:
+            self._showing.difference_update(ours)
+        pending = iter(closed)  # shared: each worker takes the oldest not yet taken
+        shown = 0
+
+        async def worker() -> None:
+            nonlocal shown
+            for decision_id in pending:
+                try:
+                    outcome = await self.bot.campaigns.unshown_close(decision_id)
+                    if outcome is not None:
+                        await self.render_close(outcome, late=True)
+                        shown += 1
+                except Exception:
+                    log.warning("showing the close of vote %s failed", decision_id, exc_info=True)
+                    self._left_to_sweep()
+                await asyncio.sleep(0)  # clicks waiting on the loop go first
+
+        workers = max(1, self.bot.settings.backlog_concurrency)
+        await asyncio.gather(*(worker() for _ in range(workers)))
+        log.info("overdue votes closed at start: %d of %d shown", shown, len(closed))
+
+    @property
+    def backlog(self) -> asyncio.Task[None] | None:
+        """The task showing the overdue closes of this start (None if there were none)."""
+        return self._backlog
+
     # -- the sweep ---------------------------------------------------------------------------
 
     @tasks.loop(seconds=SWEEP_EVERY_S)
@@ -256,6 +314,8 @@ class Board:
         """Every minute (and at once when started, at ready): the sweep."""
         if not self._sweep_due:
             return  # nothing failed since the last round: no query every minute for nothing
+        if self._backlog is not None and not self._backlog.done():
+            return  # the overdue closes of this start are being shown; the round after, then
         now = self.bot.campaigns.clock()
         before: datetime | None = None  # the first round: all that a past run left
         if self._started is None:
