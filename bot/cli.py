@@ -554,22 +554,25 @@ def cmd_play(
         view = story.view(state)
         scene = story.scenes[state.scene]
         numbers: list[str] = []
+        # A grid, so a choice wider than the terminal wraps under its own text, not its number.
+        menu = Table.grid(padding=(0, 1))
+        menu.add_column(justify="right", min_width=4)
+        menu.add_column()
         for number, (choice, line) in enumerate(
             zip(view.choices, choice_lines(view.choices), strict=True), start=1
         ):
             odds = f" ({line.odds})" if line.odds else ""
-            console.print(
-                f"  {number}. {escape(choice.label)}{escape(odds)} [dim]({escape(line.by)})[/dim]",
-                soft_wrap=False,
+            menu.add_row(
+                f"{number}.",
+                f"{escape(choice.label)}{escape(odds)} [dim]({escape(line.by)})[/dim]",
             )
             if line.pitch:
-                console.print(
-                    f"     [dim]{escape(line.by)}: {escape(line.pitch)}[/dim]", soft_wrap=False
-                )
+                menu.add_row("", f"[dim]{escape(line.by)}: {escape(line.pitch)}[/dim]")
             numbers.append(str(number))
         if scene.no_decision is not None:
-            console.print("  0. Nobody decides (let the vote run out)")
+            menu.add_row("0.", "Nobody decides (let the vote run out)")
             numbers.append("0")
+        console.print(menu)
         if auto:
             picked = rng.choice(numbers)
             console.print(f"> {picked}")

@@ -115,6 +115,13 @@ def test_play_wraps_every_paragraph_at_the_width_piped(columns: int) -> None:
     assert "(Captain Jax)" in choice or "(Captain" in choice  # wrapped, not cut
 
 
+def test_a_choice_wider_than_the_terminal_wraps_under_its_own_text() -> None:
+    out = _play("claim-jumpers", "--seed", "3", "--auto", columns=50)
+    lines = out.splitlines()
+    first = lines.index(next(line for line in lines if line.startswith("  1. Broadcast our")))
+    assert lines[first + 1].startswith("     claim on file"), lines[first : first + 2]
+
+
 def test_play_shows_labels_real_changes_and_the_endings_title() -> None:
     out = _play("claim-jumpers", "--seed", "3", "--auto", columns=80)
     assert "Jumpers' patience: 4 -> 3" in out and "Standing with the independents: 0 -> 1" in out
