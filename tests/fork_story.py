@@ -1,6 +1,8 @@
 """The smallest story with an ending: one vote, two ways home (for tests that need to reach
 an ending in one close)."""
 
+from pathlib import Path
+
 FORK = """\
 story:
   id: fork
@@ -42,3 +44,11 @@ endings:
     speaker: jax
     text: The right lane was quick.
 """
+
+
+def fork_content(tmp_path: Path) -> Path:
+    """A content folder holding only the fork."""
+    folder = tmp_path / "content" / "fork"
+    folder.mkdir(parents=True)
+    (folder / "story.yaml").write_text(FORK)
+    return folder.parent

@@ -8,17 +8,14 @@ from pathlib import Path
 import discord
 import pytest
 
-from tests.fork_story import FORK
+from tests.fork_story import fork_content
 
 from .conftest import World
 
 
 @pytest.fixture
 def content(tmp_path: Path) -> Path:
-    folder = tmp_path / "content" / "fork"
-    folder.mkdir(parents=True)
-    (folder / "story.yaml").write_text(FORK)
-    return folder.parent
+    return fork_content(tmp_path)
 
 
 async def crew_plays(

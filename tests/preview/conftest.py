@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import shutil
 import signal
@@ -13,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
+from tests.discord.conftest import no_discord_errors  # noqa: F401 (autouse: any ERROR fails)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -73,15 +74,3 @@ def start_preview(tmp_path: Path) -> Iterator:
         if running.process.poll() is None:
             running.process.kill()
             running.process.communicate()
-
-
-@pytest.fixture(autouse=True)
-def no_discord_errors(caplog):
-    """Errors inside a button callback are only logged by discord.py: fail on any."""
-    caplog.set_level(logging.WARNING)
-    yield
-    records = [*caplog.get_records("setup"), *caplog.get_records("call"), *caplog.records]
-    bad = [
-        r for r in records if r.levelno >= logging.ERROR and r.name.startswith(("discord", "bot"))
-    ]
-    assert not bad, [f"{r.name}: {r.getMessage()}" for r in bad]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fork_story import FORK
+from tests.fork_story import fork_content
 
 from .helpers import World, again, disabled
 
@@ -16,10 +16,7 @@ FETCH_MESSAGE = "/channels/*/messages/*"
 
 @pytest.fixture
 def content(tmp_path: Path) -> Path:
-    folder = tmp_path / "content" / "fork"
-    folder.mkdir(parents=True)
-    (folder / "story.yaml").write_text(FORK)
-    return folder.parent
+    return fork_content(tmp_path)
 
 
 async def test_an_ending_whose_showing_fails_is_shown_by_the_sweep(world: World) -> None:
