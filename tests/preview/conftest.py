@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -13,17 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.discord.conftest import no_discord_errors  # noqa: F401 (autouse: any ERROR fails)
+# The same content folder and the same autouse check that no ERROR is logged.
+from tests.discord.conftest import content, no_discord_errors  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def content(tmp_path: Path) -> Path:
-    folder = tmp_path / "content"
-    shutil.copytree(ROOT / "content", folder)
-    shutil.copytree(ROOT / "docs" / "example-story", folder / "derelict")
-    return folder
 
 
 @dataclass
