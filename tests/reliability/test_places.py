@@ -167,6 +167,14 @@ def add_bot_back(world: World, monkeypatch: pytest.MonkeyPatch) -> tuple[object,
     return channel, mod
 
 
+async def advance_hours(world: World, hours: int) -> None:
+    """Move the clock `hours` on, six hours a step. SimCord gives one `advance_time` call one
+    settle window (5 real seconds) for every timer it fires, and the bot's sweeper ticks each
+    minute: days in one call did not fit that window on a loaded 2-core machine."""
+    for done in range(0, hours, 6):
+        await world.env.advance_time(min(6, hours - done) * 3600)
+
+
 async def test_a_removed_guild_keeps_its_data_for_the_grace_period(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -175,7 +183,7 @@ async def test_a_removed_guild_keeps_its_data_for_the_grace_period(
     await world.mod.slash(world.channel, "settings set", vote_seconds=300)
     remove_bot(world)
     await world.env.settle()
-    await world.env.advance_time(12 * 3600)  # half the grace period (GUILD_DATA_DAYS=1)
+    await advance_hours(world, 12)  # half the grace period (GUILD_DATA_DAYS=1)
     channel, mod = add_bot_back(world, monkeypatch)
     await world.env.settle()
     listed = await mod.slash(channel, "campaign list")
@@ -183,7 +191,7 @@ async def test_a_removed_guild_keeps_its_data_for_the_grace_period(
     shown = await mod.slash(channel, "settings show")
     fields = {f.name: f.value for f in shown.response.embeds[0].fields}
     assert fields["vote_seconds"] == "300 s"
-    await world.env.advance_time(3 * 86_400)  # back in time: nothing is deleted later
+    await advance_hours(world, 3 * 24)  # back in time: nothing is deleted later
     listed = await mod.slash(channel, "campaign list")
     assert "**The Derelict**" in listed.response.embeds[0].description
 
@@ -196,7 +204,7 @@ async def test_a_removed_guild_is_deleted_after_the_grace_period(
     await world.mod.slash(world.channel, "settings set", vote_seconds=300)
     remove_bot(world)
     await world.env.settle()
-    await world.env.advance_time(31 * 3600)  # the purge runs every 6 h; the grace is 1 day
+    await advance_hours(world, 31)  # the purge runs every 6 h; the grace is 1 day
     channel, mod = add_bot_back(world, monkeypatch)
     await world.env.settle()
     listed = await mod.slash(channel, "campaign list")
@@ -218,7 +226,7 @@ async def test_a_guild_that_adds_the_bot_back_while_it_is_down_keeps_its_data(
     channel, mod = add_bot_back(world, monkeypatch)
     world.bot = create_bot(world.settings)
     await world.env.restart_bot(world.bot)
-    await world.env.advance_time(31 * 3600)
+    await advance_hours(world, 31)
     listed = await mod.slash(channel, "campaign list")
     assert "**The Derelict**" in listed.response.embeds[0].description
 
@@ -231,9 +239,9 @@ async def test_a_failed_purge_round_does_not_stop_the_next(
     await world.env.settle()
     db = world.bot.store._db
     await db.execute("PRAGMA query_only = 1")  # every purge round in the next day fails
-    await world.env.advance_time(31 * 3600)
+    await advance_hours(world, 31)
     await db.execute("PRAGMA query_only = 0")
-    await world.env.advance_time(6 * 3600)  # the next round runs, and deletes
+    await advance_hours(world, 6)  # the next round runs, and deletes
     channel, mod = add_bot_back(world, monkeypatch)
     await world.env.settle()
     shown = await mod.slash(channel, "settings show")
