@@ -7,7 +7,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from .runtime import CompiledOutcome, Story
+from .compiled import CompiledOutcome
+from .runtime import Story
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .compiled import CompiledChoice
 from .model import Value
-from .runtime import CompiledChoice, Story, StoryRuntimeError, VoteInfo
+from .runtime import Story
+from .state import StoryRuntimeError
+from .votes import VoteInfo
 
 #: A run longer than this many decisions is reported as a loop.
 DEFAULT_STEP_LIMIT = 200
