@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Mapping
 
 from rich.console import Console
 from rich.markup import escape
@@ -64,7 +65,7 @@ def print_report(report: SimulationReport, story: Story, console: Console) -> No
     console.print("FAILED" if report.failed else "OK")
 
 
-def _decisions_table(decisions: dict[int, float], total: float, unit: str) -> Table:
+def _decisions_table(decisions: Mapping[int, float], total: float, unit: str) -> Table:
     """How many decisions runs take to end: per count, the runs and the running total."""
     table = Table(title="Decisions to an ending")
     table.add_column("decisions", justify="right")
@@ -177,8 +178,8 @@ def print_analysis(analysis: Analysis, story: Story, console: Console) -> None:
         table.add_column("odds", justify="right")
         table.add_column("ends at")
         for value, share in values.items():
-            ends = analysis.variable_endings[name].get(value, {})
-            where = ", ".join(f"{e} {100 * p:.0f}%" for e, p in ends.items() if p >= 0.005)
+            by_ending = analysis.variable_endings[name].get(value, {})
+            where = ", ".join(f"{e} {100 * p:.0f}%" for e, p in by_ending.items() if p >= 0.005)
             table.add_row(escape(str(value)), _share(analysis, share), escape(where))
         console.print(table)
     table = Table(title="Where the runs through each choice end")

@@ -19,12 +19,13 @@ moves are worked out in `chain`.
 from __future__ import annotations
 
 import math
-from collections import Counter
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .chain import AnalysisError, branches_of, choices_in, what_logic_reads
+from .chain import AnalysisError as AnalysisError  # re-exported: callers catch it from here
+from .chain import branches_of, choices_in, what_logic_reads
 from .model import Value
 from .runtime import Story
 from .simulate import (
@@ -172,7 +173,7 @@ def _exact(
     outcomes = [*endings, LOOP]
     where = {ending: index for index, ending in enumerate(outcomes)}
 
-    def key(state: StoryState) -> tuple:
+    def key(state: StoryState) -> tuple[Any, ...]:
         return (
             state.scene,
             tuple(state.vars[n] for n in reads.variables),
@@ -189,10 +190,13 @@ def _exact(
     masses = [1.0]
     layers: list[list[list[tuple[float, tuple[str, str] | None, int | str]]]] = []
     explored = 1
-    finished: Counter[tuple[str, int]] = Counter()
-    finals: dict[str, Counter[tuple[Value, str]]] = {name: Counter() for name in track}
+    # Masses, not counts: a share of the runs each.
+    finished: defaultdict[tuple[str, int], float] = defaultdict(float)
+    finals: dict[str, defaultdict[tuple[Value, str], float]] = {
+        name: defaultdict(float) for name in track
+    }
     for step in range(step_limit):
-        next_layer: dict[tuple, int] = {}
+        next_layer: dict[tuple[Any, ...], int] = {}
         next_states: list[StoryState] = []
         next_masses: list[float] = []
         moves_of: list[list[tuple[float, tuple[str, str] | None, int | str]]] = []
@@ -232,8 +236,8 @@ def _exact(
     analysis = Analysis(story.id, strategy, True, budget, explored, step_limit)
     analysis.dropped = 0.0 if at_limit else left
     loop_mass = left if at_limit else 0.0
-    ending_mass: Counter[str] = Counter()
-    decisions: Counter[int] = Counter()
+    ending_mass: defaultdict[str, float] = defaultdict(float)
+    decisions: defaultdict[int, float] = defaultdict(float)
     for (ending, n), p in finished.items():
         ending_mass[ending] += p
         decisions[n] += p
@@ -296,17 +300,19 @@ def _choice_odds(
     odds: list[ChoiceOdds] = []
     for scene_id, scene in story.scenes.items():
         for choice in scene.choices:
-            row = through[0].get((scene_id, choice.id))
-            if row is None:
+            reached = through[0].get((scene_id, choice.id))
+            if reached is None:
                 continue
-            total = sum(row)
-            shares = {outcomes[i]: p / total for i, p in enumerate(row) if p > NEGLIGIBLE}
-            odds.append(ChoiceOdds(scene_id, choice.id, total, shares))
+            total = sum(reached)
+            ending_shares = {
+                outcomes[i]: p / total for i, p in enumerate(reached) if p > NEGLIGIBLE
+            }
+            odds.append(ChoiceOdds(scene_id, choice.id, total, ending_shares))
     return odds
 
 
 def _fill_variables(
-    analysis: Analysis, finals: dict[str, Counter[tuple[Value, str]]], total: float
+    analysis: Analysis, finals: Mapping[str, Mapping[tuple[Value, str], float]], total: float
 ) -> None:
     """Each tracked variable's final values, overall and by ending."""
     for name, counter in finals.items():

@@ -59,7 +59,9 @@ class _Samples:
     places: frozenset[str]
     cache: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
 
-    def combos(self, names: Iterable[str], visits: Iterable[str], here: str) -> list[dict]:
+    def combos(
+        self, names: Iterable[str], visits: Iterable[str], here: str
+    ) -> list[dict[str, Any]]:
         """Assignments of sample values to `names` and to `visits(...)` of the scenes read."""
         names = sorted(names)
         visits = sorted(visits)
@@ -223,7 +225,9 @@ class _BoundaryChecks:
     def evaluate(self, expression: Expression, combo: Mapping[str, Any]) -> Any:
         return evaluate(self.evaluator, expression, combo)
 
-    def sweep(self, expression: Expression, samples: _Samples, here: str) -> list[tuple[dict, Any]]:
+    def sweep(
+        self, expression: Expression, samples: _Samples, here: str
+    ) -> list[tuple[dict[str, Any], Any]]:
         """Each sample assignment with the expression's value (or the exception it raised).
 
         The same expression text gives the same sweep wherever it appears (unless it counts
@@ -233,7 +237,7 @@ class _BoundaryChecks:
         known = self._sweeps.get(key)
         if known is not None:
             return known
-        results: list[tuple[dict, Any]] = []
+        results: list[tuple[dict[str, Any], Any]] = []
         for combo in samples.combos(expression.names, expression.visits, here):
             try:
                 results.append((combo, self.evaluate(expression, combo)))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from .compiled import CompiledChoice, CompiledOutcome
 from .expressions import VOTE_NAMES, Expression
@@ -53,7 +54,7 @@ class Reads:
     #: Per (scene, choice or None), the vote names the vote on it can change anything by.
     outcome_votes: dict[tuple[str, str | None], tuple[str, ...]]
     #: Merged tallies already worked out, by (scene, choice, offered ids).
-    tallies: dict[tuple, list[tuple[float, VoteInfo]]] = field(default_factory=dict)
+    tallies: dict[tuple[Any, ...], list[tuple[float, VoteInfo]]] = field(default_factory=dict)
 
 
 def what_logic_reads(story: Story, track: Sequence[str]) -> Reads:
@@ -125,7 +126,7 @@ def merged_votes(
     if cached is not None:
         return cached
     tallies = vote_odds(choice.id, cache_key[2])
-    merged: dict[tuple, list] = {}
+    merged: dict[tuple[Any, ...], list[Any]] = {}
     for probability, vote in tallies:
         summary = vote.summary(previous_turnout)
         key = tuple(summary[name] for name in names)

@@ -17,7 +17,15 @@ from typing import Any
 from simpleeval import SimpleEval
 
 from .boundaries import check_boundaries, evaluate
-from .compiled import CompiledChoice, CompiledEnding, CompiledOutcome, CompiledScene
+from .compiled import (
+    Adds,
+    CompiledChoice,
+    CompiledEnding,
+    CompiledOutcome,
+    CompiledScene,
+    Sets,
+    WhenBlocks,
+)
 from .expressions import (
     RESERVED_NAMES,
     Definition,
@@ -189,7 +197,8 @@ class _Builder:
         if placed is None:
             self.error(file, node.line_of(key), f"{key}: unknown crew member '{member_id}'")
             return None
-        return placed.node
+        member: CrewMember = placed.node
+        return member
 
     def effects(self, outcome: Outcome, file: str) -> None:
         effects = outcome.effects
@@ -226,7 +235,7 @@ class _Builder:
             return f"{name}={value} is outside {var.min}..{var.max}"
         return None
 
-    def flat_effects(self, effects: Effects | ConditionalEffects) -> tuple[tuple, tuple]:
+    def flat_effects(self, effects: Effects | ConditionalEffects) -> tuple[Adds, Sets]:
         """Effects as tuples for play; only called once they passed `effects`."""
         adds = []
         for name, delta in effects.add.items():
@@ -236,11 +245,11 @@ class _Builder:
         sets = tuple(effects.set_.items())
         return tuple(adds), sets
 
-    def conditional_effects(self, outcome: Outcome, file: str) -> tuple:
+    def conditional_effects(self, outcome: Outcome, file: str) -> WhenBlocks:
         """The `when:` blocks, each with its compiled condition, for play."""
         return self.conditional_effects_of(outcome.effects, file)
 
-    def conditional_effects_of(self, effects: Effects, file: str) -> tuple:
+    def conditional_effects_of(self, effects: Effects, file: str) -> WhenBlocks:
         """The `when:` blocks of `effects`, each with its compiled condition."""
         blocks = []
         for block in effects.when:

@@ -9,6 +9,12 @@ from dataclasses import dataclass
 from .expressions import VOTE_NAMES, Expression, Template
 from .model import CrewMember, Ending, Outcome, Scene, Value
 
+#: Effects flattened for play: (name, delta, min, max) to add, (name, value) to set.
+Adds = tuple[tuple[str, int, int, int], ...]
+Sets = tuple[tuple[str, Value], ...]
+#: `when:` blocks: (condition, adds, sets), each checked after the effects before it.
+WhenBlocks = tuple[tuple[Expression, Adds, Sets], ...]
+
 
 @dataclass(frozen=True)
 class CompiledOutcome:
@@ -17,13 +23,9 @@ class CompiledOutcome:
     source: Outcome
     result: Template | None
     odds: Expression | float | None
-    #: Effects flattened for play: (name, delta, min, max) to add, (name, value) to set.
-    adds: tuple[tuple[str, int, int, int], ...] = ()
-    sets: tuple[tuple[str, Value], ...] = ()
-    #: `when:` blocks: (condition, adds, sets), each checked after the effects before it.
-    when: tuple[
-        tuple[Expression, tuple[tuple[str, int, int, int], ...], tuple[tuple[str, Value], ...]], ...
-    ] = ()
+    adds: Adds = ()
+    sets: Sets = ()
+    when: WhenBlocks = ()
 
     @functools.cached_property
     def reads_vote(self) -> bool:

@@ -185,7 +185,7 @@ class Story:
         evaluator = self._bind(state)
         return place.text.render(lambda e: e.evaluate(evaluator))
 
-    def check_text(self, state: StoryState, rendered: set[tuple]) -> None:
+    def check_text(self, state: StoryState, rendered: set[tuple[Any, ...]]) -> None:
         """Render the current text unless the same values were rendered before.
 
         A text's output depends only on the values it reads, so a simulation that has
