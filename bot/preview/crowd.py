@@ -132,13 +132,13 @@ class Crowd:
         for scene in self._scenes:
             while scene.pending and scene.appeared + timedelta(seconds=scene.pending[0].at) <= now:
                 click = scene.pending.pop(0)
-                message = current.get(scene.message_id)
-                if message is None or all(b.disabled for b in vote_buttons(message)):
+                shown = current.get(scene.message_id)
+                if shown is None or all(b.disabled for b in vote_buttons(shown)):
                     scene.pending.clear()  # closed early (skip, decide, end): nobody clicks
                     break
                 try:
                     await self._voters[click.voter].click(
-                        message, custom_id=scene.custom_ids[click.choice]
+                        shown, custom_id=scene.custom_ids[click.choice]
                     )
                 except SetupError:
                     scene.pending.clear()  # closed between our look and the click

@@ -12,45 +12,40 @@ leaves open. `turn` is the layer
 itself, so loops are followed up to the step limit, and the mass still moving there is
 reported as loops, as the simulator reports them. Texts are not read: they change no odds.
 
-A state graph larger than the budget is sampled instead, with Wilson intervals.
+A state graph larger than the budget is sampled instead, with Wilson intervals. The chain's
+moves are worked out in `chain`.
 """
 
 from __future__ import annotations
 
 import math
-from collections import Counter
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .expressions import VOTE_NAMES, Expression
+from .chain import AnalysisError as AnalysisError  # re-exported: callers catch it from here
+from .chain import branches_of, choices_in, what_logic_reads
 from .model import Value
-from .runtime import CompiledChoice, CompiledOutcome, Story, StoryState, VoteInfo
+from .runtime import Story
 from .simulate import (
     DEFAULT_STEP_LIMIT,
-    NO_DECISION_RATE,
     RANDOM,
     Strategy,
     simulate,
-    vote_odds,
 )
+from .state import StoryState
 
 #: Most (decision, state) pairs an exact analysis explores before it samples instead.
 DEFAULT_BUDGET = 100_000
 #: Runs sampled when the state graph is over the budget.
 DEFAULT_SAMPLE_RUNS = 10_000
-#: The vote name that reads the vote before the last one.
-RATIO_NAME = "vote_turnout_ratio"
 #: The outcome of a run still going at the step limit.
 LOOP = "(loop)"
 #: The exact walk stops once less than this share of runs is still going.
 NEGLIGIBLE = 1e-12
 #: z for a 95% interval.
 Z95 = 1.959964
-
-
-class AnalysisError(ValueError):
-    """The analysis cannot run: a variable that does not exist, a story that breaks."""
 
 
 def wilson(successes: int, trials: int, z: float = Z95) -> tuple[float, float]:
@@ -145,186 +140,8 @@ def check_variables(story: Story, names: Sequence[str]) -> None:
             raise AnalysisError(f"--state {name}: no variable '{name}' (variables: {known})")
 
 
-# -- what logic reads ----------------------------------------------------------------------
-
-
-def _outcome_expressions(outcome: CompiledOutcome) -> list[Expression]:
-    found = [condition for condition, _, _ in outcome.when]
-    if isinstance(outcome.odds, Expression):
-        found.append(outcome.odds)
-    return found
-
-
-def _targets(outcome: CompiledOutcome) -> list[str]:
-    roll = outcome.source.roll
-    if roll is not None:
-        return [roll.success, roll.failure]
-    assert outcome.source.goto is not None
-    return [outcome.source.goto]
-
-
-@dataclass(frozen=True)
-class _Reads:
-    """What the story's logic (conditions, odds, `when:`) can tell apart in a state."""
-
-    variables: tuple[str, ...]
-    visits: tuple[str, ...]
-    #: Logic reads `vote_turnout_ratio`: the last vote's turnout is part of the state.
-    history: bool
-    #: Per scene, the vote names its choices' conditions read (the vote that led in).
-    scene_votes: dict[str, tuple[str, ...]]
-    #: Per (scene, choice or None), the vote names the vote on it can change anything by.
-    outcome_votes: dict[tuple[str, str | None], tuple[str, ...]]
-    #: Merged tallies already worked out, by (scene, choice, offered ids).
-    tallies: dict[tuple, list[tuple[float, VoteInfo]]] = field(default_factory=dict)
-
-
-def _reads(story: Story, track: Sequence[str]) -> _Reads:
-    logic: list[Expression] = []
-    scene_votes: dict[str, tuple[str, ...]] = {}
-    for scene_id, scene in story.scenes.items():
-        conditions = [c.condition for c in scene.choices if c.condition is not None]
-        logic.extend(conditions)
-        names = set().union(*(e.names for e in conditions))
-        scene_votes[scene_id] = tuple(n for n in VOTE_NAMES if n in names)
-    outcome_votes: dict[tuple[str, str | None], tuple[str, ...]] = {}
-    for scene_id, scene in story.scenes.items():
-        outcomes: list[tuple[str | None, CompiledOutcome]] = [
-            (c.id, c.outcome) for c in scene.choices
-        ]
-        if scene.no_decision is not None:
-            outcomes.append((None, scene.no_decision))
-        for choice_id, outcome in outcomes:
-            expressions = _outcome_expressions(outcome)
-            logic.extend(expressions)
-            names = set().union(*(e.names for e in expressions))
-            for target in _targets(outcome):
-                names.update(scene_votes.get(target, ()))
-            outcome_votes[(scene_id, choice_id)] = tuple(n for n in VOTE_NAMES if n in names)
-    read_names = set().union(*(e.names for e in logic)) | set(track)
-    read_visits = set().union(*(e.visits for e in logic))
-    history = RATIO_NAME in read_names
-    if history:  # each vote's ratio reads the one before it, so every turnout is state
-        outcome_votes = {
-            k: tuple(n for n in VOTE_NAMES if n in {*v, "vote_turnout"})
-            for k, v in outcome_votes.items()
-        }
-    return _Reads(
-        history=history,
-        variables=tuple(n for n in story.variables if n in read_names),
-        visits=tuple(sorted(read_visits)),
-        scene_votes=scene_votes,
-        outcome_votes=outcome_votes,
-    )
-
-
-# -- the exact walk ------------------------------------------------------------------------
-
-
 class _OverBudget(Exception):
     """The reachable state graph has more (decision, state) pairs than the budget."""
-
-
-def _copy(state: StoryState) -> StoryState:
-    """A cheap copy for branching: the path is not needed, so it is not kept."""
-    return StoryState(
-        story_id=state.story_id,
-        seed=state.seed,
-        scene=state.scene,
-        vars=dict(state.vars),
-        visits=dict(state.visits),
-        turn=state.turn,
-        ended=state.ended,
-        last_vote=dict(state.last_vote),
-    )
-
-
-#: A move from a state: (probability, choice id or None for no decision, vote, forced roll).
-_Move = tuple[float, str | None, VoteInfo, bool | None]
-
-
-def _votes(
-    reads: _Reads,
-    scene_id: str,
-    choice: CompiledChoice,
-    offered: Sequence[CompiledChoice],
-    previous_turnout: int,
-) -> list[tuple[float, VoteInfo]]:
-    """The simulator's tallies for `choice`, merged where nothing read can tell them apart."""
-    names = reads.outcome_votes[(scene_id, choice.id)]
-    if not names:
-        return [(1.0, VoteInfo({choice.id: 1}))]
-    cache_key = (scene_id, choice.id, tuple(c.id for c in offered), previous_turnout)
-    cached = reads.tallies.get(cache_key)
-    if cached is not None:
-        return cached
-    tallies = vote_odds(choice.id, cache_key[2])
-    merged: dict[tuple, list] = {}
-    for probability, vote in tallies:
-        summary = vote.summary(previous_turnout)
-        key = tuple(summary[name] for name in names)
-        if key in merged:
-            merged[key][0] += probability
-        else:
-            merged[key] = [probability, vote]
-    result = reads.tallies[cache_key] = [(p, vote) for p, vote in merged.values()]
-    return result
-
-
-def _choices(
-    story: Story, state: StoryState, strategy: Strategy, reads: _Reads
-) -> list[tuple[float, CompiledChoice | None, VoteInfo]]:
-    """The channel's possible decisions in `state`, with their probabilities."""
-    scene = story.scenes[state.scene]
-    scene_id = scene.source.id
-    offered = story.offered(state)
-    preferred = strategy.pick(scene_id, offered) if strategy.prefer else None
-    frozen = VoteInfo({}, "no_decision")
-    if preferred is not None:
-        picks: list[tuple[float, CompiledChoice | None]] = [(1.0, preferred)]
-    elif scene.no_decision is not None and not offered:
-        picks = [(1.0, None)]
-    elif not offered:
-        raise AnalysisError(f"dead end at scene '{scene_id}': no choice is open")
-    elif scene.no_decision is not None:
-        share = (1 - NO_DECISION_RATE) / len(offered)
-        picks = [(NO_DECISION_RATE, None), *((share, c) for c in offered)]
-    else:
-        picks = [(1 / len(offered), c) for c in offered]
-    moves: list[tuple[float, CompiledChoice | None, VoteInfo]] = []
-    for probability, choice in picks:
-        if choice is None:
-            moves.append((probability, None, frozen))
-        elif choice is preferred and strategy.unanimous:
-            moves.append((probability, choice, strategy.vote(choice.id)))
-        else:
-            before = state.last_vote.get("vote_turnout", 0)
-            for p_vote, vote in _votes(reads, scene_id, choice, offered, before):
-                moves.append((probability * p_vote, choice, vote))
-    return moves
-
-
-def _play(
-    story: Story, state: StoryState, choice: CompiledChoice | None, vote: VoteInfo
-) -> list[tuple[float, StoryState]]:
-    """Each way the decision can go: one, or a roll's success and failure with their odds."""
-    outcome = story.scenes[state.scene].no_decision if choice is None else choice.outcome
-    assert outcome is not None
-    forced: list[bool | None] = [True, False] if outcome.source.roll is not None else [None]
-    branches: list[tuple[float, StoryState]] = []
-    for roll in forced:
-        after = _copy(state)
-        if choice is None:
-            turn = story.play_no_decision(after, vote, roll=roll)
-        else:
-            turn = story.play(after, choice.id, vote, roll=roll)
-        if turn.roll is None:
-            branches.append((1.0, after))
-        else:
-            odds = turn.roll.odds if roll else 1 - turn.roll.odds
-            if odds > 0:
-                branches.append((odds, after))
-    return branches
 
 
 def analyse(
@@ -351,12 +168,12 @@ def analyse(
 def _exact(
     story: Story, strategy: Strategy, track: Sequence[str], step_limit: int, budget: int
 ) -> Analysis:
-    reads = _reads(story, track)
+    reads = what_logic_reads(story, track)
     endings = story.endings
     outcomes = [*endings, LOOP]
     where = {ending: index for index, ending in enumerate(outcomes)}
 
-    def key(state: StoryState) -> tuple:
+    def key(state: StoryState) -> tuple[Any, ...]:
         return (
             state.scene,
             tuple(state.vars[n] for n in reads.variables),
@@ -373,19 +190,22 @@ def _exact(
     masses = [1.0]
     layers: list[list[list[tuple[float, tuple[str, str] | None, int | str]]]] = []
     explored = 1
-    finished: Counter[tuple[str, int]] = Counter()
-    finals: dict[str, Counter[tuple[Value, str]]] = {name: Counter() for name in track}
+    # Masses, not counts: a share of the runs each.
+    finished: defaultdict[tuple[str, int], float] = defaultdict(float)
+    finals: dict[str, defaultdict[tuple[Value, str], float]] = {
+        name: defaultdict(float) for name in track
+    }
     for step in range(step_limit):
-        next_layer: dict[tuple, int] = {}
+        next_layer: dict[tuple[Any, ...], int] = {}
         next_states: list[StoryState] = []
         next_masses: list[float] = []
         moves_of: list[list[tuple[float, tuple[str, str] | None, int | str]]] = []
         for state, mass in zip(states, masses, strict=True):
             moves: list[tuple[float, tuple[str, str] | None, int | str]] = []
             scene_id = state.scene
-            for p_choice, choice, vote in _choices(story, state, strategy, reads):
+            for p_choice, choice, vote in choices_in(story, state, strategy, reads):
                 pair = None if choice is None else (scene_id, choice.id)
-                for p_branch, after in _play(story, state, choice, vote):
+                for p_branch, after in branches_of(story, state, choice, vote):
                     probability = p_choice * p_branch
                     if after.scene in endings:
                         finished[(after.scene, step + 1)] += mass * probability
@@ -416,8 +236,8 @@ def _exact(
     analysis = Analysis(story.id, strategy, True, budget, explored, step_limit)
     analysis.dropped = 0.0 if at_limit else left
     loop_mass = left if at_limit else 0.0
-    ending_mass: Counter[str] = Counter()
-    decisions: Counter[int] = Counter()
+    ending_mass: defaultdict[str, float] = defaultdict(float)
+    decisions: defaultdict[int, float] = defaultdict(float)
     for (ending, n), p in finished.items():
         ending_mass[ending] += p
         decisions[n] += p
@@ -480,17 +300,19 @@ def _choice_odds(
     odds: list[ChoiceOdds] = []
     for scene_id, scene in story.scenes.items():
         for choice in scene.choices:
-            row = through[0].get((scene_id, choice.id))
-            if row is None:
+            reached = through[0].get((scene_id, choice.id))
+            if reached is None:
                 continue
-            total = sum(row)
-            shares = {outcomes[i]: p / total for i, p in enumerate(row) if p > NEGLIGIBLE}
-            odds.append(ChoiceOdds(scene_id, choice.id, total, shares))
+            total = sum(reached)
+            ending_shares = {
+                outcomes[i]: p / total for i, p in enumerate(reached) if p > NEGLIGIBLE
+            }
+            odds.append(ChoiceOdds(scene_id, choice.id, total, ending_shares))
     return odds
 
 
 def _fill_variables(
-    analysis: Analysis, finals: dict[str, Counter[tuple[Value, str]]], total: float
+    analysis: Analysis, finals: Mapping[str, Mapping[tuple[Value, str], float]], total: float
 ) -> None:
     """Each tracked variable's final values, overall and by ending."""
     for name, counter in finals.items():

@@ -7,7 +7,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from .runtime import CompiledOutcome, Story
+from .compiled import CompiledOutcome
+from .runtime import Story
 
 
 @dataclass(frozen=True)
@@ -148,7 +149,7 @@ def to_dot(
     nodes, edges = story_graph(story)
     if journey is not None:
         bold = bold | journey.bold_edges(story)
-    hidden = frozenset()
+    hidden: frozenset[str] = frozenset()
     if journey is not None:
         hidden = frozenset(
             n.id for n in nodes if n.kind != "roll" and n.id not in journey.seen

@@ -12,15 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from .model import CrewMember
-from .runtime import (
-    KIND_CLEAR,
-    KIND_NARROW,
-    KIND_UNANIMOUS,
-    KIND_UNITED,
-    ChoiceView,
-    OddsCase,
-    SceneView,
-)
+from .views import ChoiceView, SceneView
+from .votes import KIND_CLEAR, KIND_NARROW, KIND_UNANIMOUS, KIND_UNITED, OddsCase
 
 #: An embed field's value: Discord refuses more.
 FIELD_LIMIT = 1024

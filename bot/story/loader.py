@@ -14,12 +14,13 @@ import logging
 import os
 import typing
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from . import model
 from .checker import build_story
@@ -116,7 +117,7 @@ def _has(node: Any, step: Any) -> bool:
 
 
 def _validation_problems(display: str, data: Any, error: ValidationError) -> list[Problem]:
-    grouped: dict[tuple[Any, ...], list[dict[str, Any]]] = defaultdict(list)
+    grouped: dict[tuple[Any, ...], list[ErrorDetails]] = defaultdict(list)
     for item in error.errors():
         loc = tuple(item["loc"])
         # Keep the part of the location that exists in the data (unions add type tags).
@@ -155,24 +156,24 @@ def _validation_problems(display: str, data: Any, error: ValidationError) -> lis
     return problems
 
 
-def _too_short(item: dict[str, Any], loc: tuple[Any, ...]) -> str:
+def _too_short(item: ErrorDetails, loc: tuple[Any, ...]) -> str:
     if loc and loc[-1] == "choices":
         return "a scene needs at least one choice (a scene with no way out is an ending)"
     return f"needs at least {item['ctx']['min_length']} item(s)"
 
 
-def _too_long(item: dict[str, Any], loc: tuple[Any, ...]) -> str:
+def _too_long(item: ErrorDetails, loc: tuple[Any, ...]) -> str:
     limit = item["ctx"]["max_length"]
     if loc and loc[-1] == "choices":
         return f"{item['ctx']['actual_length']} choices; Discord shows at most {limit} buttons"
     return f"{item['ctx']['actual_length']} items; at most {limit} allowed"
 
 
-def _string_too_long(item: dict[str, Any], loc: tuple[Any, ...]) -> str:
+def _string_too_long(item: ErrorDetails, loc: tuple[Any, ...]) -> str:
     return f"{len(item['input'])} characters; Discord allows at most {item['ctx']['max_length']}"
 
 
-_FRIENDLY = {
+_FRIENDLY: dict[str, Callable[[ErrorDetails, tuple[Any, ...]], str]] = {
     "too_short": _too_short,
     "too_long": _too_long,
     "string_too_long": _string_too_long,

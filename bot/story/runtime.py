@@ -7,319 +7,72 @@ generator seeded by the campaign's seed and the turn number, so a replay rolls t
 
 from __future__ import annotations
 
-import functools
 import random
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
-
-from .expressions import VOTE_NAMES, Expression, Template, format_value, new_evaluator
-from .model import CrewMember, Ending, Outcome, Scene, Value, Variable
-
-#: How a decision was reached, as stories read it in `vote_how`.
-HOW_START = "start"
-HOW_MAJORITY = "majority"
-HOW_TIE = "tie"
-HOW_DECIDED = "decided"
-HOW_NO_DECISION = "no_decision"
-
-
-class StoryRuntimeError(Exception):
-    """Playing a story went wrong: a choice not offered, a bad state, odds out of range."""
-
-
-class NotOffered(StoryRuntimeError):
-    """The choice is not one the current scene offers in this state."""
-
-
-class StoryOver(StoryRuntimeError):
-    """The story has reached an ending; nothing more can be played."""
-
-
-class NoOutcome(StoryRuntimeError):
-    """The scene declares no no-decision outcome, so a vote without result must be settled."""
-
-
-#: The shares a story should read votes by (docs/content-format.md gives the thresholds).
-UNITED_SHARE = 0.9
-NARROW_MARGIN_SHARE = 0.1
-
-
-@dataclass(frozen=True)
-class VoteInfo:
-    """How the channel voted on one decision: ballots per choice and how it was settled."""
-
-    counts: Mapping[str, int] = field(default_factory=dict)
-    how: str = HOW_MAJORITY
-
-    @property
-    def turnout(self) -> int:
-        """Ballots cast."""
-        return sum(self.counts.values())
-
-    def summary(self, previous_turnout: int = 0) -> dict[str, Any]:
-        """What a story can read of this vote: counts, shares that scale with the channel,
-        unanimity and how it was settled. `previous_turnout` is the last vote's ballots."""
-        ranked = [*sorted(self.counts.values(), reverse=True), 0, 0]
-        turnout = self.turnout
-        margin = ranked[0] - ranked[1]
-        share = ranked[0] / turnout if turnout else 0.0
-        margin_share = margin / turnout if turnout else 0.0
-        return {
-            "vote_turnout": turnout,
-            "vote_margin": margin,
-            "vote_share": share,
-            "vote_margin_share": margin_share,
-            "vote_turnout_ratio": turnout / previous_turnout if previous_turnout else 1.0,
-            "vote_unanimous": turnout >= 2 and ranked[0] == turnout,
-            "vote_united": turnout >= 2 and share >= UNITED_SHARE,
-            "vote_narrow": self.how == HOW_TIE
-            or (
-                self.how == HOW_MAJORITY
-                and turnout >= 3
-                and (margin <= 1 or margin_share <= NARROW_MARGIN_SHARE)
-            ),
-            "vote_how": self.how,
-        }
-
-
-#: The kinds of vote a shown percentage distinguishes, most agreed first. A story whose odds
-#: read the vote only through `vote_unanimous`, `vote_united` and `vote_narrow` shows exactly
-#: the odds it rolls.
-KIND_UNANIMOUS = "unanimous"
-KIND_UNITED = "united"
-KIND_NARROW = "narrow"
-KIND_CLEAR = "clear"
-VOTE_KINDS = (KIND_UNANIMOUS, KIND_UNITED, KIND_NARROW, KIND_CLEAR)
-
-
-def vote_kind(summary: Mapping[str, Any]) -> str:
-    """Which kind of vote a `VoteInfo.summary()` describes, for the odds shown before it."""
-    if summary["vote_unanimous"]:
-        return KIND_UNANIMOUS
-    if summary["vote_united"]:
-        return KIND_UNITED
-    if summary["vote_narrow"]:
-        return KIND_NARROW
-    return KIND_CLEAR
-
-
-def _sample_votes() -> dict[str, tuple[VoteInfo, ...]]:
-    """Votes of each kind won by choice "x", in small and large channels."""
-    tie = HOW_TIE
-    votes = {
-        KIND_UNANIMOUS: (VoteInfo({"x": 2}), VoteInfo({"x": 10}), VoteInfo({"x": 200})),
-        KIND_UNITED: (VoteInfo({"x": 9, "y": 1}), VoteInfo({"x": 190, "y": 6, "z": 4})),
-        KIND_NARROW: (
-            VoteInfo({"x": 2, "y": 1}),
-            VoteInfo({"x": 16, "y": 14}),
-            VoteInfo({"x": 1, "y": 1}, tie),
-            VoteInfo({"x": 30, "y": 30}, tie),
-        ),
-        KIND_CLEAR: (VoteInfo({"x": 1}), VoteInfo({"x": 3, "y": 1}), VoteInfo({"x": 70, "y": 30})),
-    }
-    for kind, samples in votes.items():
-        assert all(vote_kind(v.summary()) == kind for v in samples), kind
-    return votes
-
-
-SAMPLE_VOTES = _sample_votes()
-
-
-@dataclass(frozen=True)
-class OddsCase:
-    """The odds a choice rolls after one kind of vote (low == high unless the vote's exact
-    split matters beyond its kind)."""
-
-    kind: str
-    low: float
-    high: float
-
-
-START_VOTE: dict[str, Any] = VoteInfo({}, HOW_START).summary()
-
-
-@dataclass
-class StoryState:
-    """Where a playthrough stands. Mutated by `Story.play`; `to_json`/`from_json` persist it."""
-
-    story_id: str
-    seed: int
-    scene: str
-    vars: dict[str, Value]
-    visits: dict[str, int]
-    turn: int = 0
-    ended: bool = False
-    last_vote: dict[str, Any] = field(default_factory=lambda: dict(START_VOTE))
-    path: list[dict[str, Any]] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, Any]:
-        """Plain JSON-ready data."""
-        return asdict(self)
-
-    @classmethod
-    def from_json(cls, data: Any) -> StoryState:
-        """Rebuild a state from `to_json` output; refuse anything malformed."""
-        try:
-            state = _STATE_ADAPTER.validate_python(data)
-        except ValidationError as exc:
-            raise StoryRuntimeError(f"invalid story state: {exc}") from exc
-        # A state saved before a vote name existed reads it as at the start.
-        state.last_vote = {**START_VOTE, **state.last_vote}
-        return state
-
-    def copy(self) -> StoryState:
-        """An independent copy."""
-        return StoryState.from_json(self.to_json())
-
-
-_STATE_ADAPTER = TypeAdapter(StoryState)
-
-
-@dataclass(frozen=True)
-class ChoiceView:
-    """A choice as offered: its position in the scene, label, who argues for it, its odds.
-
-    `odds` is what a clear majority for it would roll; `odds_cases` has the odds after each
-    kind of vote, computed after the choice's own effects (empty without a roll)."""
-
-    index: int
-    id: str
-    label: str
-    by: CrewMember
-    odds: float | None
-    pitch: str | None = None
-    odds_cases: tuple[OddsCase, ...] = ()
-
-    def odds_for(self, kind: str) -> OddsCase | None:
-        """The odds shown for a vote of `kind`, or None without a roll."""
-        return next((case for case in self.odds_cases if case.kind == kind), None)
-
-
-@dataclass(frozen=True)
-class StatusItem:
-    """One value on a scene's compact status line."""
-
-    name: str
-    label: str
-    value: Value
-    unit: str
-
-    def __str__(self) -> str:
-        return f"{self.label} {format_value(self.value)}{self.unit}"
-
-
-@dataclass(frozen=True)
-class SceneView:
-    """What to show for the current point of the story."""
-
-    id: str
-    title: str
-    text: str
-    speaker: CrewMember | None
-    choices: tuple[ChoiceView, ...]
-    status: tuple[StatusItem, ...]
-    ending: bool
-    has_no_decision: bool
-    #: An ending's own ship line: None shows `status`, "" hides the line.
-    ship: str | None = None
-
-
-@dataclass(frozen=True)
-class Change:
-    """One variable moved by an effect."""
-
-    name: str
-    before: Value
-    after: Value
-
-
-@dataclass(frozen=True)
-class RollResult:
-    """A chance roll: the odds, the number drawn and whether it succeeded."""
-
-    odds: float
-    drawn: float
-    success: bool
-
-
-@dataclass(frozen=True)
-class Turn:
-    """What one decision did: the choice, effects, roll and where the story went."""
-
-    scene: str
-    choice: str | None
-    how: str
-    result: str | None
-    changes: tuple[Change, ...]
-    roll: RollResult | None
-    to: str
-    ended: bool
-
-
-@dataclass(frozen=True)
-class CompiledOutcome:
-    """An outcome with its expressions compiled."""
-
-    source: Outcome
-    result: Template | None
-    odds: Expression | float | None
-    #: Effects flattened for play: (name, delta, min, max) to add, (name, value) to set.
-    adds: tuple[tuple[str, int, int, int], ...] = ()
-    sets: tuple[tuple[str, Value], ...] = ()
-    #: `when:` blocks: (condition, adds, sets), each checked after the effects before it.
-    when: tuple[
-        tuple[Expression, tuple[tuple[str, int, int, int], ...], tuple[tuple[str, Value], ...]], ...
-    ] = ()
-
-    @functools.cached_property
-    def reads_vote(self) -> bool:
-        """Whether the roll's odds, or the effects before it, depend on how the vote went."""
-        names: set[str] = set()
-        if isinstance(self.odds, Expression):
-            names |= self.odds.names
-        for condition, _adds, _sets in self.when:
-            names |= condition.names
-        return not names.isdisjoint(VOTE_NAMES)
-
-
-@dataclass(frozen=True)
-class CompiledChoice:
-    """A choice with its condition compiled."""
-
-    index: int
-    id: str
-    label: str
-    by: CrewMember
-    condition: Expression | None
-    outcome: CompiledOutcome
-    pitch: str | None = None
-
-
-@dataclass(frozen=True)
-class CompiledScene:
-    """A scene with its text and choices compiled."""
-
-    source: Scene
-    text: Template
-    speaker: CrewMember | None
-    choices: tuple[CompiledChoice, ...]
-    by_id: Mapping[str, CompiledChoice]
-    no_decision: CompiledOutcome | None
-
-
-@dataclass(frozen=True)
-class CompiledEnding:
-    """An ending with its text compiled."""
-
-    source: Ending
-    text: Template
-    speaker: CrewMember | None
-    #: The ending's effects, applied on arrival, and its ship line (a text, or "" to hide).
-    effects: CompiledOutcome | None = None
-    ship: Template | str | None = None
+from .compiled import CompiledChoice, CompiledEnding, CompiledOutcome, CompiledScene
+from .expressions import Template, new_evaluator
+from .model import CrewMember, Value, Variable
+from .state import NoOutcome, NotOffered, StoryOver, StoryRuntimeError, StoryState
+from .views import Change, ChoiceView, RollResult, SceneView, StatusItem, Turn
+from .votes import (
+    HOW_DECIDED,
+    HOW_MAJORITY,
+    HOW_NO_DECISION,
+    HOW_START,
+    HOW_TIE,
+    KIND_CLEAR,
+    KIND_NARROW,
+    KIND_UNANIMOUS,
+    KIND_UNITED,
+    NARROW_MARGIN_SHARE,
+    SAMPLE_VOTES,
+    START_VOTE,
+    UNITED_SHARE,
+    VOTE_KINDS,
+    OddsCase,
+    VoteInfo,
+    vote_kind,
+)
+
+# The names callers import from here: playing a story's records live in their own modules.
+__all__ = [
+    "HOW_DECIDED",
+    "HOW_MAJORITY",
+    "HOW_NO_DECISION",
+    "HOW_START",
+    "HOW_TIE",
+    "KIND_CLEAR",
+    "KIND_NARROW",
+    "KIND_UNANIMOUS",
+    "KIND_UNITED",
+    "NARROW_MARGIN_SHARE",
+    "SAMPLE_VOTES",
+    "START_VOTE",
+    "UNITED_SHARE",
+    "VOTE_KINDS",
+    "Change",
+    "ChoiceView",
+    "CompiledChoice",
+    "CompiledEnding",
+    "CompiledOutcome",
+    "CompiledScene",
+    "NoOutcome",
+    "NotOffered",
+    "OddsCase",
+    "RollResult",
+    "SceneView",
+    "StatusItem",
+    "Story",
+    "StoryOver",
+    "StoryRuntimeError",
+    "StoryState",
+    "Turn",
+    "VoteInfo",
+    "vote_kind",
+]
 
 
 class Story:
@@ -432,7 +185,7 @@ class Story:
         evaluator = self._bind(state)
         return place.text.render(lambda e: e.evaluate(evaluator))
 
-    def check_text(self, state: StoryState, rendered: set[tuple]) -> None:
+    def check_text(self, state: StoryState, rendered: set[tuple[Any, ...]]) -> None:
         """Render the current text unless the same values were rendered before.
 
         A text's output depends only on the values it reads, so a simulation that has

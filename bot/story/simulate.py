@@ -14,8 +14,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .compiled import CompiledChoice
 from .model import Value
-from .runtime import CompiledChoice, Story, StoryRuntimeError, VoteInfo
+from .runtime import Story
+from .state import StoryRuntimeError
+from .votes import VoteInfo
 
 #: A run longer than this many decisions is reported as a loop.
 DEFAULT_STEP_LIMIT = 200
@@ -114,7 +117,7 @@ class SimulationReport:
     #: Per tracked variable, finished runs by (final value, ending).
     finals: dict[str, Counter[tuple[Value, str]]] = field(default_factory=dict)
     #: Texts already rendered, by place and the values they read: no need to render twice.
-    rendered: set[tuple] = field(default_factory=set, repr=False)
+    rendered: set[tuple[Any, ...]] = field(default_factory=set, repr=False)
 
     @property
     def failed(self) -> bool:
@@ -168,7 +171,7 @@ class SimulationReport:
         }
 
 
-def _random_vote(rng: random.Random, winner: str, offered: list) -> VoteInfo:
+def _random_vote(rng: random.Random, winner: str, offered: Sequence[CompiledChoice]) -> VoteInfo:
     """A plausible tally won by `winner`: sometimes unanimous, sometimes close or tied."""
     draw = rng.random
     top = 1 + int(draw() * MOST_BALLOTS)

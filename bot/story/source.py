@@ -34,7 +34,7 @@ class Problem:
         return f"{self.file}:{self.line}: {self.message}"
 
 
-class LineDict(dict):
+class LineDict(dict[Any, Any]):
     """A mapping that knows its own line and the line of each key."""
 
     line: int
@@ -42,7 +42,7 @@ class LineDict(dict):
     value_lines: dict[Any, int]
 
 
-class LineList(list):
+class LineList(list[Any]):
     """A sequence that knows its own line and the line of each item."""
 
     line: int
@@ -287,7 +287,8 @@ def _count_values(loader: Any) -> None:
             if isinstance(event, _VALUE_EVENTS):
                 values += 1
                 if values > VALUE_BUDGET:
-                    raise _OverBudget(_TOO_MANY_VALUES, event.start_mark.line + 1)
+                    mark = event.start_mark
+                    raise _OverBudget(_TOO_MANY_VALUES, mark.line + 1 if mark else 1)
     finally:
         loader.dispose()
 
