@@ -1,6 +1,4 @@
-"""The vote checks: what a click is checked against, cached while a vote is open so a click
-costs no query; `forget` drops a vote's check and its live counts together, so no use case
-can leave one of them stale."""
+"""The cached vote checks a click needs; forget() drops check and counts together, never one."""
 
 from __future__ import annotations
 

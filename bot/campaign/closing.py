@@ -1,5 +1,4 @@
-"""The close pipeline: count a vote, settle it by the guild's rules, and commit the move it
-makes (or extend it, or leave a tie to a moderator), exactly once whoever closes it."""
+"""The close pipeline: count, settle by the rules, commit the move exactly once."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""What every campaign use case works with (store, stories, clock, scheduler, ballot box,
-vote checks), held once and shared so the use cases never disagree about any of it."""
+"""What every use case shares (store, stories, clock, scheduler, caches), held once."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Pausing a campaign the bot cannot carry on (its story is gone or no longer fits, Discord
-refuses its messages): an explicit step, kept apart from reading so a read never pauses."""
+"""Pausing a campaign the bot cannot carry on: an explicit step, apart from reading."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""A server's voting rules, read and changed; a change drops the cached checks of the
-server's votes so the next click is judged by the new rules."""
+"""A server's voting rules; a change drops its votes' checks so clicks see the new rules."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""A campaign's life from start to end: start, pause, resume, skip, decide, end, and a
-fault's pause; each refuses before writing, commits one step and keeps the deadlines in line."""
+"""A campaign's life: start, pause, resume, skip, decide, end; refusals before any write."""
 
 from __future__ import annotations
 

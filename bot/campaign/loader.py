@@ -1,5 +1,4 @@
-"""The one way a use case reads a campaign's story and state; reading changes nothing, so a
-caller that must pause a campaign whose story no longer fits does so itself (faults.py)."""
+"""The one loader of a campaign's story and state; it only reads, so reading never pauses."""
 
 from __future__ import annotations
 

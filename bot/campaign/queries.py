@@ -1,5 +1,4 @@
-"""The read views (status, recap, the server's campaigns, an open vote as it stands): they
-only read, so asking about a campaign whose story no longer fits never changes it."""
+"""The read views (status, recap, lists, a vote as it stands); they never change a campaign."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Record mapping: store rows and story state turned into the plain results the adapters
-render, in one place so every use case shows a campaign, a vote and an ending alike."""
+"""Record mapping: rows and story state to the plain results, so every view shows them alike."""
 
 from __future__ import annotations
 

@@ -1,11 +1,4 @@
-"""The campaign use cases behind one facade, so the adapters hold a single object while the
-work lives in one module a job (voting, closing, lifecycle, queries, settings, start-up).
-
-Each use case takes plain ids, changes the store in one committed step, keeps the deadline
-scheduler in line, and returns plain data for the caller to render. Refusals raise a
-`CampaignError` before anything is written. Nothing here assumes it is the only process:
-a vote is closed exactly once by the store, whoever gets there first.
-"""
+"""CampaignService: one facade over the use-case modules, so adapters and tests hold one object."""
 
 from __future__ import annotations
 
@@ -43,7 +36,13 @@ from .voting import Voting
 
 
 class CampaignService:
-    """The use cases over one store, the loaded stories and a clock."""
+    """The use cases over one store, the loaded stories and a clock.
+
+    Each use case takes plain ids, changes the store in one committed step, keeps the
+    deadline scheduler in line, and returns plain data for the caller to render. Refusals
+    raise a `CampaignError` before anything is written. Nothing here assumes it is the only
+    process: a vote is closed exactly once by the store, whoever gets there first.
+    """
 
     def __init__(
         self,

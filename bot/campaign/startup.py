@@ -1,5 +1,4 @@
-"""What a (re)started process catches up on: the votes that fell due while it was down, the
-deadlines to schedule, and the closes committed but never shown in their channel."""
+"""What a start catches up on: votes due while down, deadlines, closes never shown."""
 
 from __future__ import annotations
 

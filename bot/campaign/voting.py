@@ -1,5 +1,4 @@
-"""Casting ballots: a click checked against the cached vote check, then written through the
-ballot box's group commit, so a click costs no query and is saved before it is confirmed."""
+"""Casting ballots: checked against the cached check, saved by the ballot box's group commit."""
 
 from __future__ import annotations
 
