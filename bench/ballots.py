@@ -43,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 import aiosqlite  # noqa: E402
 
 from bot.campaign import BallotCast, CampaignService, ManualClock, errors  # noqa: E402
+from bot.campaign.records import choice_labels  # noqa: E402
 from bot.domain import CampaignStatus, NewBallot  # noqa: E402
 from bot.store import Store  # noqa: E402
 from bot.story import Story, load_story  # noqa: E402
@@ -106,7 +107,7 @@ async def legacy_cast(
     previous = await store.ballot_of(decision_id, member_id)
     if not await store.cast_ballot(decision_id, member_id, choice_id, now):
         raise errors.VoteClosed()
-    labels = service._labels(campaign.story_id, decision)
+    labels = choice_labels(service.stories, campaign.story_id, decision)
     changed_from = None
     if previous is not None and previous.choice_id != choice_id:
         changed_from = labels.get(previous.choice_id, previous.choice_id)

@@ -1,5 +1,5 @@
 """How a closed vote moves the story on, as pure functions: the one-by-one close
-(`CampaignService._apply`) and the batch close of the overdue votes at start (backlog.py)
+(closing.py) and the batch close of the overdue votes at start (backlog.py)
 play a close the same way."""
 
 from __future__ import annotations
