@@ -9,7 +9,7 @@ import aiosqlite
 
 from bot.domain import CampaignStatus, CloseHow, Decision, NewClose
 from bot.store import Store, load_migrations
-from bot.store._migrate import migrate
+from bot.store.sqlite.migrate import migrate
 from tests.store.helpers import CHANNEL, T0, at, offer, start
 
 STORY = "claim-jumpers"
