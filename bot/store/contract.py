@@ -103,8 +103,9 @@ class Store(abc.ABC):
     async def pragma(self, name: str) -> Any:
         """A diagnostic value by SQLite PRAGMA name, for checks and the health command.
 
-        Every backend answers `user_version` (the schema version, an int) and `quick_check`
-        and `integrity_check` ("ok" when healthy); other names may raise ValueError.
+        Every backend answers `user_version` (the schema version, an int), `quick_check` and
+        `integrity_check` ("ok" when healthy) and `foreign_key_check` (None when no row
+        breaks a foreign key); other names may raise ValueError.
         """
 
     # --- guild settings ----------------------------------------------------------------------

@@ -83,6 +83,7 @@ async def test_a_purged_server_no_longer_counts_as_a_server(store: Store) -> Non
     assert dict(found["standoff"].crews) == {"run": 2}
 
 
+# SQLite-specific (`tmp_path`): a file of the schema version before, upgraded on open.
 async def test_upgrading_counts_the_votes_closed_before(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     migrations = load_migrations()
