@@ -29,6 +29,7 @@ What every implementation guarantees, whichever method is called:
 from __future__ import annotations
 
 import abc
+import inspect
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import PurePath
@@ -70,7 +71,13 @@ class Store(abc.ABC):
         durability knob (FULL: a commit survives power loss; NORMAL: faster, survives the
         process dying); other backends accept and ignore it.
         """
-        backend = backend_for(database) if cls is Store else cls
+        if cls is Store:
+            backend = backend_for(database)
+        elif inspect.isabstract(cls):
+            missing = ", ".join(sorted(cls.__abstractmethods__))
+            raise TypeError(f"{cls.__name__} cannot open a database: it lacks {missing}")
+        else:
+            backend = cls
         return StoreOpening(lambda: backend.connect(database, synchronous=synchronous))
 
     @classmethod
@@ -81,6 +88,7 @@ class Store(abc.ABC):
         Pending migrations apply in one transaction, safely against another process doing
         the same; a schema newer than the code raises SchemaError and changes nothing.
         """
+        raise NotImplementedError
 
     @abc.abstractmethod
     async def close(self) -> None:

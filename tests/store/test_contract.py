@@ -48,3 +48,11 @@ async def test_a_postgres_url_needs_the_postgres_backend(url: str) -> None:
 async def test_a_url_turned_into_a_path_is_refused_not_opened_as_a_file() -> None:
     with pytest.raises(StoreError, match="pass a str"):
         await Store.open(Path("postgresql://deck@db/deck"))
+
+
+def test_a_subclass_of_the_bare_contract_says_what_it_lacks(db_path: Path) -> None:
+    class Unfinished(Store):  # type: ignore[misc]
+        pass
+
+    with pytest.raises(TypeError, match=r"lacks .*cast_ballot"):
+        Unfinished.open(db_path)
