@@ -45,7 +45,7 @@ import aiosqlite  # noqa: E402
 from bot.campaign import BallotCast, CampaignService, ManualClock, errors  # noqa: E402
 from bot.campaign.records import choice_labels  # noqa: E402
 from bot.domain import CampaignStatus, NewBallot  # noqa: E402
-from bot.store import Store  # noqa: E402
+from bot.store import SqliteStore, Store  # noqa: E402
 from bot.story import Story, load_story  # noqa: E402
 
 Cast = Callable[..., Awaitable[BallotCast]]
@@ -138,7 +138,7 @@ async def build(path: Path, story: Story, votes: int) -> list[tuple[int, int]]:
     return opened
 
 
-class OneByOne(Store):
+class OneByOne(SqliteStore):
     """The store with every "batch" (of one, see `make`) written by `cast_ballot`: one
     statement in its own implicit transaction, the fastest way to commit one ballot."""
 

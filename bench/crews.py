@@ -40,7 +40,7 @@ from dispatch import machine  # noqa: E402
 
 from bot.domain import CampaignStatus, CloseHow, NewDecision  # noqa: E402
 from bot.store import Store, load_migrations  # noqa: E402
-from bot.store._migrate import migrate  # noqa: E402
+from bot.store.sqlite.migrate import migrate  # noqa: E402
 from bot.story import load_story  # noqa: E402
 
 GUILDS = 20_000

@@ -182,7 +182,7 @@ async def child(
 
     from bot.campaign import Backlog, CampaignService
     from bot.config import Settings
-    from bot.store import Store
+    from bot.store import SqliteStore, Store
 
     settings = Settings(database=database, content_dir=content, _env_file=None)
     outbox = Outbox()
@@ -199,7 +199,7 @@ async def child(
         marks["deadlines"] = len(deadlines)
 
     bot.scheduler.load = timed_load  # type: ignore[method-assign]
-    close_batch = Store.close_decisions
+    close_batch = SqliteStore.close_decisions
 
     async def timed_batch(store: Store, closes: list) -> dict:
         done = await close_batch(store, closes)
@@ -207,7 +207,7 @@ async def child(
         marks["batches"] += 1
         return done
 
-    Store.close_decisions = timed_batch  # type: ignore[method-assign]
+    SqliteStore.close_decisions = timed_batch  # type: ignore[method-assign]
     closed = 0
     all_closed = asyncio.Event()
     on_due = bot.board.on_vote_due

@@ -1,63 +1,18 @@
-"""Command Deck's storage: one SQLite file through aiosqlite. All of the bot's SQL lives here.
+"""Command Deck's storage: the store's contract and its backends. All of the bot's SQL lives
+here.
 
-Opening
-    ``store = await Store.open(path)`` ... ``await store.close()``, or
-    ``async with Store.open(path) as store:``. The file (default ``data/command-deck.db``,
-    chosen by ``bot.config``) is created with its folder if missing. Every connection runs
-    WAL mode, ``foreign_keys=ON``, a 5 s busy timeout and ``synchronous`` FULL (default: a
-    commit survives power loss) or NORMAL (faster; survives the process dying, not the
-    machine). Needs SQLite 3.37+ (STRICT tables) with the JSON functions.
+    store = await Store.open(database)   ...   await store.close()
+    async with Store.open(database) as store: ...
 
-Schema and migrations
-    ``bot/store/migrations/NNNN_reason.sql``, numbered from 1 without gaps. Opening applies
-    every pending one in ONE transaction and records the number in ``PRAGMA user_version``;
-    a file newer than the code is refused (SchemaError). A new migration is a new file; never
-    edit a released one. (Packaging: the ``.sql`` files must ship as package data.)
-
-    - ``guild_settings``: the voting rules; no row means the defaults of ``GuildSettings``.
-    - ``campaigns``: guild, channel, story id and content hash, status (running, paused,
-      waiting for a moderator, ended) and why, the story state as JSON, the random seed,
-      started and ended times. A partial UNIQUE index allows one campaign that has not
-      ended per channel.
-    - ``decisions``: campaign, seq (1, 2, 3...), scene, the offered choice ids in button
-      order (JSON array), the scene message id, opened at, deadline (NULL while paused or
-      waiting), time left while paused, whether the one quorum extension was used, closed
-      at, outcome and how (see ``CloseHow``). A partial UNIQUE index allows one open
-      decision per campaign.
-    - ``ballots``: (decision, member) primary key, choice, cast at: one row per member.
-    - ``audit_log``: guild, campaign, moderator, action, detail, time.
-
-Times
-    The store has no clock. Callers pass timezone-aware datetimes (naive ones are refused);
-    they are kept as integer microseconds since the epoch and come back as equal UTC
-    datetimes. Durations (time left while paused) come back as equal timedeltas.
-
-Guarantees
-    - A method returns after its COMMIT: ``cast_ballot`` returning True means the ballot is
-      on disk, so a member told "counted" cannot lose it to a crash.
-    - A ballot is written only while its decision is open and offers the choice: the check
-      is inside the INSERT, so no ballot slips in after a close.
-    - ``close_decision`` closes a vote exactly once, whoever calls first (timer, skip,
-      decide, end; this process or another; before or after a restart): one transaction
-      that changes the row only ``WHERE closed_at IS NULL``, then stores the campaign's new
-      state and status, opens the next decision and writes the audit row. A loser gets
-      AlreadyClosed and nothing is written.
-    - Pausing, resuming and waiting for a moderator change the vote's clock and the
-      campaign's status together; ending a campaign closes its open vote (how='ended').
-    - Who voted for what leaves the store only as a tally or as one member's own ballot.
-
-    - A file that cannot take writes (read-only, disk full, disk failing) raises
-      ``StoreUnavailable`` with the reason, never a bare ``sqlite3`` error: nothing was
-      written and the connection stays usable for reads and for writes once it recovers.
-
-Concurrency
-    One connection per Store; an asyncio lock keeps each method's statements together.
-    Multi-statement writes use ``BEGIN IMMEDIATE``, so a second Store or process on the
-    same file waits for the busy timeout rather than deadlocking.
+`Store` (`bot.store.contract`) is the interface the campaign layer uses, with the guarantees
+each backend keeps. `database` chooses the backend: a `postgresql://` or `postgres://` URL
+opens `bot.store.postgres.PostgresStore` (several processes, one database); anything else is
+the path of an SQLite file, `bot.store.sqlite.SqliteStore` (the default, created with its
+folder if missing). The errors the store raises on purpose are in `bot.store.errors`.
 """
 
-from bot.store._migrate import load_migrations
-from bot.store._records import (
+from bot.store.contract import Store
+from bot.store.errors import (
     AlreadyClosed,
     CampaignEnded,
     ChannelBusy,
@@ -68,18 +23,24 @@ from bot.store._records import (
     StoreUnavailable,
     TallyChanged,
 )
-from bot.store._store import HOT_QUERIES, Store
+from bot.store.opening import StoreOpening
+from bot.store.snapshot import GuildSnapshot
+from bot.store.sqlite import BATCH_QUERIES, HOT_QUERIES, SqliteStore, load_migrations
 
 __all__ = [
+    "BATCH_QUERIES",
     "HOT_QUERIES",
     "AlreadyClosed",
     "CampaignEnded",
     "ChannelBusy",
     "GuildFull",
+    "GuildSnapshot",
     "NotFound",
     "SchemaError",
+    "SqliteStore",
     "Store",
     "StoreError",
+    "StoreOpening",
     "StoreUnavailable",
     "TallyChanged",
     "load_migrations",

@@ -17,8 +17,7 @@ import pytest
 
 from bot.campaign import CampaignService, ManualClock, errors
 from bot.domain import CampaignStatus, NewBallot
-from bot.store import Store
-from bot.store._store import BATCH_QUERIES
+from bot.store import BATCH_QUERIES, SqliteStore, Store
 from bot.story import Story
 
 from .conftest import CHANNEL, GUILD, MOD
@@ -26,7 +25,7 @@ from .conftest import CHANNEL, GUILD, MOD
 FORCE, HACK = "Force the door with the winch", "Wake the door's own controller"
 
 
-class CountingStore(Store):
+class CountingStore(SqliteStore):
     """The real store, counting ballot transactions and the reads a click could make; it can
     be told to fail the next batches as a full disk would."""
 

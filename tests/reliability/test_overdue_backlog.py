@@ -11,7 +11,7 @@ import discord
 import pytest
 
 from bot.app import create_bot
-from bot.store import Store
+from bot.store import SqliteStore, Store
 from tests.discord.conftest import close_bot
 
 from .helpers import World, disabled, field
@@ -26,7 +26,7 @@ class CloseCounter:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.batches: list[int] = []  # the size of each close_decisions call
         self.single = 0
-        batch, single = Store.close_decisions, Store.close_decision
+        batch, single = SqliteStore.close_decisions, SqliteStore.close_decision
 
         async def close_decisions(store: Store, closes, *args, **kwargs):
             self.batches.append(len(closes))
@@ -36,8 +36,8 @@ class CloseCounter:
             self.single += 1
             return await single(store, *args, **kwargs)
 
-        monkeypatch.setattr(Store, "close_decisions", close_decisions)
-        monkeypatch.setattr(Store, "close_decision", close_decision)
+        monkeypatch.setattr(SqliteStore, "close_decisions", close_decisions)
+        monkeypatch.setattr(SqliteStore, "close_decision", close_decision)
 
 
 def history(channel) -> list[discord.Message]:

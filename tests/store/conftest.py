@@ -1,7 +1,17 @@
-"""Fixtures for the store tests: a fresh SQLite file per test, never a mock."""
+"""Fixtures for the store tests: a fresh, real database per test, never a mock.
+
+The tests of `tests/store` run against the contract (`bot.store.Store`) once per backend in
+BACKENDS, through the `backend` fixture: ask for `store` (an open store) or `database` (what
+`Store.open` takes, to open it again or from a second "process"). Adding a backend is adding
+its name to BACKENDS and a `<name>_url` fixture that gives a fresh, empty database of it
+(e.g. `postgres_url`), plus a `<name>_integrity_error` fixture if its integrity error is not
+SQLite's. A test that asks for `db_path` is SQLite-specific (it opens the file itself) and
+runs once, whatever BACKENDS holds; `tests/store/sqlite/` holds the SQLite-only modules.
+"""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -9,13 +19,39 @@ import pytest
 
 from bot.store import Store
 
+#: The backends every contract test runs on.
+BACKENDS = ("sqlite",)
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """The name of the backend this run of a contract test is on."""
+    return str(request.param)
+
 
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
+    """An SQLite file (not yet created): the test using it is SQLite-specific."""
     return tmp_path / "data" / "command-deck.db"
 
 
 @pytest.fixture
-async def store(db_path: Path) -> AsyncIterator[Store]:
-    async with Store.open(db_path) as opened:
+def database(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str | Path:
+    """A fresh, empty database of `backend`, as `Store.open` takes it."""
+    if backend == "sqlite":
+        return tmp_path / "data" / "command-deck.db"
+    return request.getfixturevalue(f"{backend}_url")  # e.g. `postgres_url`: a str URL
+
+
+@pytest.fixture
+def integrity_error(backend: str, request: pytest.FixtureRequest) -> type[Exception]:
+    """What the backend's database raises when a value breaks a table's CHECK."""
+    if backend == "sqlite":
+        return sqlite3.IntegrityError
+    return request.getfixturevalue(f"{backend}_integrity_error")
+
+
+@pytest.fixture
+async def store(database: str | Path) -> AsyncIterator[Store]:
+    async with Store.open(database) as opened:
         yield opened

@@ -18,14 +18,14 @@ from tests.store.helpers import at, offer, start
 CHOICES = ("run", "fight", "talk")
 
 
-async def test_a_later_click_replaces_the_members_ballot(db_path: Path) -> None:
-    async with Store.open(db_path) as store:
+async def test_a_later_click_replaces_the_members_ballot(database: str | Path) -> None:
+    async with Store.open(database) as store:
         _, decision = await start(store)
         assert await store.cast_ballot(decision.id, 1, "run", at(1))
         assert await store.cast_ballot(decision.id, 2, "run", at(2))
         assert await store.cast_ballot(decision.id, 1, "talk", at(3))
         assert await store.tally(decision.id) == {"run": 1, "fight": 0, "talk": 1}
-    async with Store.open(db_path) as store:
+    async with Store.open(database) as store:
         assert await store.ballot_of(decision.id, 1) == Ballot(decision.id, 1, "talk", at(3))
         assert await store.ballot_of(decision.id, 3) is None
         assert await store.tally(decision.id) == {"run": 1, "fight": 0, "talk": 1}
@@ -62,8 +62,8 @@ async def test_no_ballot_for_a_closed_unknown_or_unoffered_choice(store: Store) 
     assert await store.ballot_of(decision.id, 1) == Ballot(decision.id, 1, "run", at(1))
 
 
-async def test_a_batch_commits_together_with_a_result_per_ballot(db_path: Path) -> None:
-    async with Store.open(db_path) as store:
+async def test_a_batch_commits_together_with_a_result_per_ballot(database: str | Path) -> None:
+    async with Store.open(database) as store:
         _, open_vote = await start(store, 1)
         _, closed_vote = await start(store, 2)
         await store.set_campaign_status(closed_vote.campaign_id, "ended", ended_at=at(5))
@@ -78,13 +78,13 @@ async def test_a_batch_commits_together_with_a_result_per_ballot(db_path: Path) 
         )
         assert results == [True, False, False, True, True]
         assert await store.cast_ballots([]) == []
-    async with Store.open(db_path) as store:
+    async with Store.open(database) as store:
         assert await store.tally(open_vote.id) == {"run": 0, "fight": 1, "talk": 1}
         assert await store.tally(closed_vote.id) == {"run": 0, "fight": 0, "talk": 0}
 
 
-async def test_many_members_clicking_at_once_are_all_counted(db_path: Path) -> None:
-    async with Store.open(db_path) as store, Store.open(db_path) as other_shard:
+async def test_many_members_clicking_at_once_are_all_counted(database: str | Path) -> None:
+    async with Store.open(database) as store, Store.open(database) as other_shard:
         _, decision = await start(store)
         clicks = [
             (store if member % 2 else other_shard).cast_ballot(
@@ -133,6 +133,7 @@ async def _replay(path: Path, plan: list[tuple[str, list[tuple[int, str]]]]) -> 
             assert ballot is not None and ballot.choice_id == choice
 
 
+# SQLite-specific (a temporary file): each example needs a fresh database of its own.
 @settings(max_examples=examples(60), deadline=None)
 @given(plan=steps)
 def test_any_ballot_sequence_tallies_one_ballot_per_member_last_wins(

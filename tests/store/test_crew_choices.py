@@ -9,7 +9,7 @@ import aiosqlite
 
 from bot.domain import CampaignStatus, CloseHow, Decision, NewClose
 from bot.store import Store, load_migrations
-from bot.store._migrate import migrate
+from bot.store.sqlite.migrate import migrate
 from tests.store.helpers import CHANNEL, T0, at, offer, start
 
 STORY = "claim-jumpers"
@@ -83,6 +83,7 @@ async def test_a_purged_server_no_longer_counts_as_a_server(store: Store) -> Non
     assert dict(found["standoff"].crews) == {"run": 2}
 
 
+# SQLite-specific (`tmp_path`): a file of the schema version before, upgraded on open.
 async def test_upgrading_counts_the_votes_closed_before(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     migrations = load_migrations()

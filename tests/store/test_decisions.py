@@ -82,7 +82,9 @@ async def test_the_last_close_ends_the_campaign(store: Store) -> None:
     assert await store.active_campaign_in_channel(campaign.channel_id) is None
 
 
-async def test_a_refused_close_writes_nothing(store: Store) -> None:
+async def test_a_refused_close_writes_nothing(
+    store: Store, integrity_error: type[Exception]
+) -> None:
     campaign, first = await start(store)
     with pytest.raises(ValueError, match="not offered"):
         await close(store, first, outcome="surrender", then=offer("chase"))
@@ -99,7 +101,7 @@ async def test_a_refused_close_writes_nothing(store: Store) -> None:
             campaign_state_json="{}",
             campaign_status="ended",
         )
-    with pytest.raises(sqlite3.IntegrityError):  # the state must be JSON
+    with pytest.raises(integrity_error):  # the state must be JSON
         await store.close_decision(
             first.id,
             closed_at=at(1),
@@ -154,11 +156,11 @@ async def test_close_with_an_expected_tally_refuses_a_stale_count(store: Store) 
     await close(store, first, outcome="fight", how="tie", expect_tally=stale.value.tally)
 
 
-async def test_a_close_survives_a_restart_and_cannot_repeat(db_path: Path) -> None:
-    async with Store.open(db_path) as store:
+async def test_a_close_survives_a_restart_and_cannot_repeat(database: str | Path) -> None:
+    async with Store.open(database) as store:
         campaign, first = await start(store)
         second = await close(store, first, then=offer("chase", opened=120))
-    async with Store.open(db_path) as store:
+    async with Store.open(database) as store:
         # the timer rescheduled at start for the old vote fires late: refused
         with pytest.raises(AlreadyClosed):
             await close(store, first, how="timer", then=offer("again"))
@@ -185,8 +187,8 @@ async def test_simultaneous_closes_in_one_process_close_once(store: Store) -> No
     ]
 
 
-async def test_two_connections_racing_close_each_vote_once(db_path: Path) -> None:
-    async with Store.open(db_path) as one, Store.open(db_path) as two:
+async def test_two_connections_racing_close_each_vote_once(database: str | Path) -> None:
+    async with Store.open(database) as one, Store.open(database) as two:
         campaign, decision = await start(one)
         for round_no in range(1, 16):
             results = await asyncio.gather(
@@ -205,13 +207,13 @@ async def test_two_connections_racing_close_each_vote_once(db_path: Path) -> Non
         assert [d.is_open for d in history] == [False] * 15 + [True]
 
 
-async def test_pause_and_resume_keep_the_time_left(db_path: Path) -> None:
-    async with Store.open(db_path) as store:
+async def test_pause_and_resume_keep_the_time_left(database: str | Path) -> None:
+    async with Store.open(database) as store:
         campaign, decision = await start(store)
         left = timedelta(seconds=75, microseconds=250)
         assert await store.pause_decision(decision.id, left, reason="fire drill")
         assert not await store.pause_decision(decision.id, left)  # already paused
-    async with Store.open(db_path) as store:
+    async with Store.open(database) as store:
         paused = await store.get_decision(decision.id)
         assert paused is not None and paused.is_paused
         assert (paused.deadline, paused.remaining) == (None, left)
@@ -251,11 +253,11 @@ async def test_a_vote_is_extended_once(store: Store) -> None:
     assert extended is not None and extended.extended and extended.deadline == at(240)
 
 
-async def test_a_tie_for_the_moderator_waits_without_a_timer(db_path: Path) -> None:
-    async with Store.open(db_path) as store:
+async def test_a_tie_for_the_moderator_waits_without_a_timer(database: str | Path) -> None:
+    async with Store.open(database) as store:
         campaign, decision = await start(store)
         assert await store.wait_for_moderator(decision.id, reason="tie: run/fight")
-    async with Store.open(db_path) as store:
+    async with Store.open(database) as store:
         waiting = await store.get_campaign(campaign.id)
         assert waiting is not None
         assert (waiting.status, waiting.status_reason) == (
@@ -285,13 +287,13 @@ async def test_open_deadlines_list_every_running_vote_soonest_first(store: Store
     assert [d.decision_id for d in await store.open_deadlines()] == [soon.id, late.id]
 
 
-async def test_the_message_id_is_remembered(db_path: Path) -> None:
+async def test_the_message_id_is_remembered(database: str | Path) -> None:
     message_id = 1_300_000_000_000_000_001
-    async with Store.open(db_path) as store:
+    async with Store.open(database) as store:
         _, decision = await start(store)
         assert await store.set_message_id(decision.id, message_id)
         assert not await store.set_message_id(decision.id + 9, message_id)
-    async with Store.open(db_path) as store:
+    async with Store.open(database) as store:
         found = await store.get_decision(decision.id)
         assert found is not None and found.message_id == message_id
 
@@ -304,6 +306,7 @@ async def test_times_in_another_zone_come_back_as_the_same_instant(store: Store)
     assert decision.deadline == at(0.000001)  # microseconds survive
 
 
+# SQLite-specific (`db_path`): the file's own index, written to past the store.
 async def test_a_campaign_never_has_two_open_votes(db_path: Path) -> None:
     async with Store.open(db_path) as store:
         campaign, _ = await start(store)
@@ -319,6 +322,7 @@ async def test_a_campaign_never_has_two_open_votes(db_path: Path) -> None:
         raw.close()
 
 
+# SQLite-specific (`db_path`): a second connection checks the file's write lock is free.
 async def test_a_cancelled_close_is_all_or_nothing_and_leaves_the_file_free(
     db_path: Path,
 ) -> None:

@@ -29,8 +29,8 @@ async def _campaign(store: Store, guild: int, channel: int) -> int:
     return campaign.id
 
 
-async def test_departed_guild_is_purged_after_the_grace_period_only(tmp_path: Path) -> None:
-    async with Store.open(tmp_path / "deck.db") as store:
+async def test_departed_guild_is_purged_after_the_grace_period_only(database: str | Path) -> None:
+    async with Store.open(database) as store:
         await _campaign(store, 1, 10)
         kept = await _campaign(store, 2, 20)
         await store.guild_departed(1, T0)
@@ -44,8 +44,8 @@ async def test_departed_guild_is_purged_after_the_grace_period_only(tmp_path: Pa
         assert await store.pragma("foreign_key_check") is None
 
 
-async def test_a_returning_guild_keeps_its_data(tmp_path: Path) -> None:
-    async with Store.open(tmp_path / "deck.db") as store:
+async def test_a_returning_guild_keeps_its_data(database: str | Path) -> None:
+    async with Store.open(database) as store:
         await _campaign(store, 1, 10)
         await store.guild_departed(1, T0)
         assert await store.guild_returned(1)
@@ -53,8 +53,8 @@ async def test_a_returning_guild_keeps_its_data(tmp_path: Path) -> None:
         assert len(await store.list_campaigns(1)) == 1
 
 
-async def test_unposted_votes_and_ended_scenes(tmp_path: Path) -> None:
-    async with Store.open(tmp_path / "deck.db") as store:
+async def test_unposted_votes_and_ended_scenes(database: str | Path) -> None:
+    async with Store.open(database) as store:
         await _campaign(store, 1, 10)
         [decision_id] = await store.unposted_votes()
         await store.set_message_id(decision_id, 555)

@@ -31,35 +31,37 @@ async def test_the_tables_defaults_match_the_records_defaults(store: Store) -> N
     assert await store.update_settings(GUILD) == GuildSettings(GUILD)
 
 
-async def test_settings_change_piecemeal_and_survive_reopening(db_path: Path) -> None:
+async def test_settings_change_piecemeal_and_survive_reopening(database: str | Path) -> None:
     big_role = 2**63 - 1  # Discord ids are 64-bit
-    async with Store.open(db_path) as store:
+    async with Store.open(database) as store:
         first = await store.update_settings(GUILD, vote_seconds=600, tie_break="moderator")
         second = await store.update_settings(GUILD, blind=True, voter_role_id=big_role)
         assert second == replace(first, blind=True, voter_role_id=big_role)
         cleared = await store.update_settings(GUILD, voter_role_id=None, quorum=3)
         other = await store.get_settings(GUILD + 1)
-    async with Store.open(db_path) as store:
+    async with Store.open(database) as store:
         assert await store.get_settings(GUILD) == cleared
         assert cleared.tie_break is TieBreak.MODERATOR and cleared.voter_role_id is None
         assert await store.get_settings(GUILD + 1) == other == GuildSettings(GUILD + 1)
 
 
-async def test_settings_refuse_unknown_names_and_insane_values(store: Store) -> None:
+async def test_settings_refuse_unknown_names_and_insane_values(
+    store: Store, integrity_error: type[Exception]
+) -> None:
     with pytest.raises(TypeError, match="colour"):
         await store.update_settings(GUILD, colour="red")
     with pytest.raises(ValueError):
         await store.update_settings(GUILD, tie_break="coin")
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(integrity_error):
         await store.update_settings(GUILD, vote_seconds=0)
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(integrity_error):
         await store.update_settings(GUILD, quorum=-1)
     # nothing half-written
     assert await store.get_settings(GUILD) == GuildSettings(GUILD)
 
 
-async def test_a_campaign_and_its_first_vote_survive_reopening(db_path: Path) -> None:
-    async with Store.open(db_path) as store:
+async def test_a_campaign_and_its_first_vote_survive_reopening(database: str | Path) -> None:
+    async with Store.open(database) as store:
         campaign, decision = await start(store)
     assert campaign.status is CampaignStatus.RUNNING and campaign.ended_at is None
     assert campaign.started_at == at(0) and campaign.seed == 1234567
@@ -68,7 +70,7 @@ async def test_a_campaign_and_its_first_vote_survive_reopening(db_path: Path) ->
         ("run", "fight", "talk"),
         at(120),
     )
-    async with Store.open(db_path) as store:
+    async with Store.open(database) as store:
         assert await store.get_campaign(campaign.id) == campaign
         assert await store.active_campaign_in_channel(CHANNEL) == campaign
         assert await store.list_campaigns(GUILD) == [campaign]
@@ -84,8 +86,8 @@ async def test_a_campaign_may_start_without_a_vote(store: Store) -> None:
     assert await store.open_decision_for(campaign.id) is None
 
 
-async def test_one_campaign_that_has_not_ended_per_channel(db_path: Path) -> None:
-    async with Store.open(db_path) as store, Store.open(db_path) as other_process:
+async def test_one_campaign_that_has_not_ended_per_channel(database: str | Path) -> None:
+    async with Store.open(database) as store, Store.open(database) as other_process:
         campaign, _ = await start(store)
         with pytest.raises(ChannelBusy) as busy:
             await start(other_process)
@@ -108,6 +110,7 @@ async def test_one_campaign_that_has_not_ended_per_channel(db_path: Path) -> Non
         assert {c.id for c in listed} == {campaign.id, again.id, neighbour.id}
 
 
+# SQLite-specific (`db_path`): the file's own index, written to past the store.
 async def test_the_unique_index_holds_even_past_the_polite_check(db_path: Path) -> None:
     async with Store.open(db_path) as store:
         await start(store)

@@ -1,4 +1,9 @@
-"""The store's connection, saying plainly when the file cannot be written.
+"""The SQLite store's connection: opened with its pragmas and migrations, and saying plainly
+when the file cannot be written.
+
+Every connection runs WAL mode, `foreign_keys=ON`, a 5 s busy timeout and `synchronous`
+FULL (default: a commit survives power loss) or NORMAL (faster; survives the process dying,
+not the machine). Needs SQLite 3.37+ (STRICT tables) with the JSON functions.
 
 SQLite reports a read-only file, a full disk and a failing disk as `sqlite3.OperationalError`
 with a result code, the same class as a bug in a statement. The bot must tell those apart:
@@ -10,14 +15,22 @@ every statement of the store goes through this wrapper, which turns those result
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
-from bot.store._records import StoreUnavailable
+from bot.store.errors import SchemaError, StoreUnavailable
+from bot.store.sqlite.migrate import load_migrations, migrate
+
+SYNCHRONOUS_MODES = frozenset({"FULL", "NORMAL", "EXTRA"})
+BUSY_TIMEOUT_MS = 5000
+MIN_SQLITE = (3, 37, 0)  # STRICT tables
+WAL_ATTEMPTS = 20
 
 # SQLite's primary result codes (the low byte of an extended code) that mean "the file
 # cannot take writes right now", with the words an operator needs.
@@ -78,3 +91,44 @@ class GuardedConnection:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.raw, name)
+
+
+async def _switch_to_wal(db: aiosqlite.Connection) -> list[sqlite3.Row]:
+    """`PRAGMA journal_mode = WAL`, retried: switching a new file's journal does not wait on
+    the busy handler, so two processes creating one file at once can see 'database is
+    locked' for a moment."""
+    for attempt in range(WAL_ATTEMPTS):
+        try:
+            return list(await db.execute_fetchall("PRAGMA journal_mode = WAL"))
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == WAL_ATTEMPTS - 1:
+                raise
+            await asyncio.sleep(0.02 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+async def open_connection(path: Path, synchronous: str) -> aiosqlite.Connection:
+    """Open (creating it and its folder) and migrate the file; the connection is left in
+    autocommit mode with WAL, foreign keys, the busy timeout and `synchronous` set."""
+    mode = synchronous.upper()
+    if mode not in SYNCHRONOUS_MODES:
+        raise ValueError(f"synchronous must be one of {sorted(SYNCHRONOUS_MODES)}")
+    if sqlite3.sqlite_version_info < MIN_SQLITE:
+        raise SchemaError(
+            f"SQLite {sqlite3.sqlite_version} is too old; "
+            f"{'.'.join(map(str, MIN_SQLITE))} or newer is needed"
+        )
+    await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
+    db = await aiosqlite.connect(path, isolation_level=None)
+    try:
+        db.row_factory = sqlite3.Row
+        await db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        journal = await _switch_to_wal(db)
+        if str(journal[0][0]).lower() != "wal":
+            raise SchemaError(f"could not switch {path} to WAL (got {journal[0][0]})")
+        await db.execute(f"PRAGMA synchronous = {mode}")  # validated above
+        await migrate(db, load_migrations())  # leaves foreign_keys ON
+    except BaseException:
+        await db.close()
+        raise
+    return db

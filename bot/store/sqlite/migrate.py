@@ -1,21 +1,53 @@
-"""Numbered `.sql` migrations, applied in order in one transaction, counted in user_version."""
+"""Numbered `.sql` migrations, applied in order in one transaction, counted in user_version.
+
+The files are `bot/store/sqlite/migrations/NNNN_reason.sql`, numbered from 1 without gaps.
+Opening applies every pending one in ONE transaction and records the number in `PRAGMA
+user_version`; a file newer than the code is refused (SchemaError). A new migration is a new
+file; never edit a released one. (Packaging: the `.sql` files ship as package data.)
+
+The tables:
+- `guild_settings`: the voting rules; no row means the defaults of `GuildSettings`.
+- `campaigns`: guild, channel, story id and content hash, status and why, the story state as
+  JSON, the random seed, started and ended times. A partial UNIQUE index allows one campaign
+  that has not ended per channel.
+- `decisions`: campaign, seq (1, 2, 3...), scene, the offered choice ids in button order
+  (JSON array), the scene message id, opened at, deadline (NULL while paused or waiting),
+  time left while paused, whether the one quorum extension was used, closed at, outcome and
+  how (`CloseHow`), whether the close was shown. A partial UNIQUE index allows one open
+  decision per campaign.
+- `ballots`: (decision, member) primary key, choice, cast at: one row per member.
+- `audit_log`, `app_meta`, `guild_departures`; `crew_choices`, `crew_reach`, `crew_servers`
+  (how crews chose, counted as votes close).
+Times are integer microseconds since the epoch (`bot.store.times`).
+"""
 
 from __future__ import annotations
 
 import re
 import sqlite3
+from dataclasses import dataclass, field
 from importlib import resources
 
 import aiosqlite
 
-from bot.store._records import Migration, SchemaError
+from bot.store.errors import SchemaError
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    """One numbered schema step read from `migrations/NNNN_reason.sql`."""
+
+    version: int
+    name: str
+    sql: str = field(repr=False)
+
 
 _NAME = re.compile(r"^(?P<version>\d{4})_(?P<reason>[a-z0-9_]+)\.sql$")
 
 
 def load_migrations() -> tuple[Migration, ...]:
     """Read `migrations/NNNN_reason.sql`; numbers must run 1, 2, 3... with no gap or repeat."""
-    folder = resources.files("bot.store").joinpath("migrations")
+    folder = resources.files("bot.store.sqlite").joinpath("migrations")
     found: list[Migration] = []
     for entry in folder.iterdir():
         match = _NAME.match(entry.name)

@@ -14,7 +14,7 @@ import pytest
 from bot.store import Store
 
 CHILD = Path(__file__).with_name("crash_child.py")
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 REPORTED_BEFORE_KILL = 300
 LINE_TIMEOUT = 60  # a bound on a stuck child, never a pause
 

@@ -1,22 +1,7 @@
-"""The store's own errors, its migration record and how it keeps times: what the contract
-adds to the domain's records (bot/domain)."""
+"""The errors the store raises on purpose, whatever the backend: what the contract adds to
+the domain's records (bot/domain)."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
-
-
-@dataclass(frozen=True, slots=True)
-class Migration:
-    """One numbered schema step read from `migrations/NNNN_reason.sql`."""
-
-    version: int
-    name: str
-    sql: str = field(repr=False)
 
 
 class StoreError(Exception):
@@ -67,11 +52,11 @@ class CampaignEnded(StoreError):
 
 
 class SchemaError(StoreError):
-    """The database file's schema is not one this code can use."""
+    """The database's schema is not one this code can use."""
 
 
 class StoreUnavailable(StoreError):
-    """The database file cannot take writes now (read-only, disk full, disk failing).
+    """The database cannot take writes now (read-only, disk full, disk failing, server gone).
 
     Nothing was written. `reason` is for the operator's log; `message` is what a member
     who asked for something is told. The bot keeps running; what it could not save is
@@ -85,22 +70,3 @@ class StoreUnavailable(StoreError):
             "Command Deck could not save this: its storage is read-only or full. Please try"
             " again later, and tell the server's admins."
         )
-
-
-def to_us(moment: datetime) -> int:
-    """Microseconds since the epoch: exact, sortable, and free of time zone text."""
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError(f"naive datetime {moment!r}: pass a timezone-aware UTC time")
-    return (moment - EPOCH) // _MICROSECOND
-
-
-def from_us(value: int) -> datetime:
-    """The aware UTC datetime for `to_us`'s integer."""
-    return EPOCH + timedelta(microseconds=value)
-
-
-def duration_us(span: timedelta) -> int:
-    """A non-negative duration as whole microseconds."""
-    if span < timedelta(0):
-        raise ValueError(f"negative duration {span!r}")
-    return span // _MICROSECOND
