@@ -7,7 +7,7 @@ answers the few routes used) and interaction answers to a stub webhook adapter (
 sends those through `AsyncWebhookAdapter`, not the HTTP client). Everything else is real:
 each click is an INTERACTION_CREATE payload, JSON-decoded as the gateway would, fed to the
 connection state's parser; discord.py builds the Interaction, finds the `VoteButton` dynamic
-item by its custom id, runs our callback (Board.handle_vote -> CampaignService.cast -> group
+item by its custom id, runs our callback (VoteButton.callback -> Board.handle_vote -> CampaignService.cast -> group
 commit in SQLite, synchronous=FULL), builds and sends the ephemeral answer, and the debounced
 tally refresh edits the vote's message.
 
