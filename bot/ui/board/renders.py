@@ -10,6 +10,7 @@ an extension) and dropped when its vote closes or ends, when its server's settin
 
 from __future__ import annotations
 
+import json
 from collections.abc import KeysView, Mapping
 from dataclasses import dataclass
 
@@ -19,23 +20,29 @@ from bot.campaign import CampaignInfo, OpenVote
 from bot.story.lines import ChoiceLine, choice_lines
 from bot.ui import embeds
 
+#: A choice line as kept: label, advocate, odds text, pitch (a tuple is a fraction of a
+#: dataclass instance's size, and thousands of votes may be kept).
+_Line = tuple[str, str, str | None, str | None]
+
 
 @dataclass(slots=True)
 class Rendered:
-    """An open vote's scene embed as last sent, and what a new tally needs."""
+    """An open vote's scene embed as last sent (its JSON, compact), and what a new tally
+    needs."""
 
     campaign_id: int
     guild_id: int
     message_id: int
-    embed: discord.Embed
-    lines: list[ChoiceLine]
+    embed: bytes  # `Embed.to_dict()` as UTF-8 JSON
+    lines: tuple[_Line, ...]
     choices: tuple[str, ...]  # the choice ids, in button order
     blind: bool
 
     def with_tally(self, tally: Mapping[str, int]) -> discord.Embed:
         """The kept embed with its Tally field showing these counts (hidden when blind)."""
         counts = None if self.blind else [tally.get(choice, 0) for choice in self.choices]
-        return embeds.retally(self.embed, self.lines, counts)
+        embed = discord.Embed.from_dict(json.loads(self.embed))
+        return embeds.retally(embed, [ChoiceLine(*line) for line in self.lines], counts)
 
 
 class Renders:
@@ -61,8 +68,11 @@ class Renders:
                 campaign_id=campaign.id,
                 guild_id=campaign.guild_id,
                 message_id=vote.message_id,
-                embed=embed,
-                lines=choice_lines(vote.choices),
+                embed=json.dumps(embed.to_dict(), separators=(",", ":")).encode(),
+                lines=tuple(
+                    (line.label, line.by, line.odds, line.pitch)
+                    for line in choice_lines(vote.choices)
+                ),
                 choices=tuple(choice.id for choice in vote.choices),
                 blind=vote.tally is None,
             )
