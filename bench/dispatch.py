@@ -7,14 +7,16 @@ answers the few routes used) and interaction answers to a stub webhook adapter (
 sends those through `AsyncWebhookAdapter`, not the HTTP client). Everything else is real:
 each click is an INTERACTION_CREATE payload, JSON-decoded as the gateway would, fed to the
 connection state's parser; discord.py builds the Interaction, finds the `VoteButton` dynamic
-item by its custom id, runs our callback (Board.handle_vote -> CampaignService.cast -> group
+item by its custom id, runs our callback (VoteButton.callback -> Board.handle_vote -> CampaignService.cast -> group
 commit in SQLite, synchronous=FULL), builds and sends the ephemeral answer, and the debounced
 tally refresh edits the vote's message.
 
 Measured: clicks per second answered, click-to-response (payload in -> answer handed to the
 adapter), and event-loop lag (how late a 5 ms timer fires). Clicks arrive at fixed rates
 (open loop) over `--votes` open votes from 20,000 members. Then a 1,000-click burst on one
-vote counts the message edits the bot sends for it (goal 5 of issue 7).
+vote counts the message edits the bot sends for it (goal 5 of issue 7), and the CPU time of
+one tally refresh is timed both ways (issue 16, item 5: redrawn whole, or the counts swapped
+into the kept render).
 
 Each rate runs twice, in fresh processes: "now", and "before" (the click path and start-up as
 they were before issue 7: `as_before`). Run on one core: `taskset -c 0 python
@@ -485,6 +487,23 @@ async def burst(
     return edits, len(feeder.latencies())
 
 
+async def refresh_cost(bot: DeckBot, votes: list[Vote], rounds: int = 3) -> dict[str, Any]:
+    """CPU time of one tally refresh of each vote's message: redrawn whole from the database
+    (`Board.refresh_now`), and the refresh after clicks (`Tallies.refresh_counts`: the kept
+    render with its counts swapped). The stub answers each edit; its JSON is included."""
+    ways = {"whole": bot.board.refresh_now, "counts": bot.board.tallies.refresh_counts}
+    cost = {}
+    for name, refresh in ways.items():
+        for vote in votes:  # once first: the whole redraw keeps the render the swap uses
+            await refresh(vote.decision_id, vote.channel_id, int(vote.message["id"]))
+        started = time.process_time()
+        for _ in range(rounds):
+            for vote in votes:
+                await refresh(vote.decision_id, vote.channel_id, int(vote.message["id"]))
+        cost[name] = (time.process_time() - started) / (rounds * len(votes)) * 1e3
+    return cost
+
+
 async def child(args: argparse.Namespace) -> dict[str, Any]:
     """One run in a fresh process (runs must not inherit each other's heap): a rate, or the
     burst. Prints its figures as JSON."""
@@ -501,6 +520,8 @@ async def child(args: argparse.Namespace) -> dict[str, Any]:
         if args.mode == "burst":
             edits, answered = await burst(bot, outbox, votes[0], members, 1000, 5.0)
             return {"edits": edits, "answered": answered}
+        if args.mode == "refresh":
+            return await refresh_cost(bot, votes)
         if args.mode == "before":
             as_before(bot)
         await run_rate(bot, outbox, votes, members, args.rate, 2.0)  # warm up
@@ -559,6 +580,7 @@ async def main() -> None:
                     results[mode, rate].append(spawn(args, folder, mode, rate))
             print(f"  repeat {repeat + 1} done", file=sys.stderr)
         burst_run = spawn(args, folder, "burst", 0.0)
+        refresh_runs = [spawn(args, folder, "refresh", 0.0) for _ in range(args.repeat)]
     print(
         f"{len(made)} open votes, 20,000 members; ballot window"
         f" {Settings(_env_file=None).ballot_batch_ms:g} ms, tally refresh every"
@@ -585,6 +607,12 @@ async def main() -> None:
         f" edits for it: {len(edits)} at {', '.join(f'{t:.1f}' for t in edits)} s"
         f" (shortest gap {min(gaps, default=float('nan')):.1f} s;"
         " goal: at most one per few seconds)"
+    )
+    whole = statistics.median(r["whole"] for r in refresh_runs)
+    counts = statistics.median(r["counts"] for r in refresh_runs)
+    print(
+        f"tally refresh, CPU per message edit ({args.repeat} runs, median): redrawn whole"
+        f" {whole:.3f} ms, counts swapped into the kept render {counts:.3f} ms"
     )
 
 

@@ -77,7 +77,7 @@ async def child(database: Path, content: Path, campaigns: int) -> dict[str, floa
         del casts
         # this wave's debounced refreshes run (each waits the interval, then edits); `wait`
         # keeps no reference to them afterwards (gather's result would keep them alive)
-        refreshes = list(bot.board._refreshes.values())
+        refreshes = list(bot.board.tallies._refreshes.values())
         if refreshes:
             await asyncio.wait(refreshes)
         del refreshes

@@ -18,14 +18,14 @@ from discord.ext import commands, tasks
 
 from bot.campaign import CampaignService, DeadlineScheduler, Housekeeping
 from bot.cogs.campaign import CampaignCog
-from bot.cogs.campaign._board import Board
 from bot.cogs.settings import SettingsCog
-from bot.cogs.tree import DeckTree
+from bot.cogs.tree import DeckTree, RecentInteractions
 from bot.config import Settings
 from bot.domain import Shards
 from bot.store import Store, StoreUnavailable
 from bot.story import Story, load_stories
-from bot.ui.views import VoteButton
+from bot.ui.board import Board
+from bot.ui.views import BUTTONS
 
 log = logging.getLogger(__name__)
 
@@ -51,10 +51,14 @@ class DeckBot(commands.AutoShardedBot):
             intents=intents,
             tree_cls=DeckTree,
             shard_count=settings.shard_count,
-            shard_ids=settings.shard_ids,
+            shard_ids=settings.shard_ids,  # type: ignore[arg-type]  # None: every shard
             help_command=None,
             allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=True),
         )
+        tree = self.tree
+        assert isinstance(tree, DeckTree)
+        #: The interactions handled lately, so that a replayed one is not run twice.
+        self.recent: RecentInteractions = tree.recent
         self.settings = settings
         self.stories: dict[str, Story] = {}
         self.scheduler = DeadlineScheduler(clock)
@@ -109,7 +113,7 @@ class DeckBot(commands.AutoShardedBot):
         )
         self._housekeeping = Housekeeping(self._store, self.stories, clock, self._campaigns)
         self.scheduler.set_handler(self.board.on_vote_due)
-        self.add_dynamic_items(VoteButton)
+        self.add_dynamic_items(*BUTTONS)
         await self.add_cog(CampaignCog(self))
         await self.add_cog(SettingsCog(self))
         await self.sync_commands()
@@ -141,8 +145,14 @@ class DeckBot(commands.AutoShardedBot):
         if not self.board.sweeper.is_running():
             self.board.sweeper.start()  # its first round runs now; then every minute
 
+    async def on_interaction(self, interaction: discord.Interaction[DeckBot]) -> None:
+        """Every interaction (after discord.py routed it): a click on a `deck:` id that no
+        button of ours claims gets a private answer from the board."""
+        await self.board.on_interaction(interaction)
+
     async def on_guild_remove(self, guild: discord.Guild) -> None:
         """Removed from a server: keep its data for the grace period."""
+        self.board.guild_left(guild.id)
         await self.housekeeping.guild_left(guild.id)
 
     async def on_guild_available(self, guild: discord.Guild) -> None:
@@ -163,12 +173,6 @@ class DeckBot(commands.AutoShardedBot):
             log.warning("purging departed servers' data failed (%s); retrying later", exc)
         except Exception:
             log.exception("purging departed servers' data failed; retrying later")
-
-    async def handle_vote(
-        self, interaction: discord.Interaction[DeckBot], decision_id: int, choice_index: int
-    ) -> None:
-        """Where the persistent vote buttons send their clicks."""
-        await self.board.handle_vote(interaction, decision_id, choice_index)
 
     def _command_fingerprint(self, guild: discord.abc.Snowflake | None) -> str:
         payload = [command.to_dict(self.tree) for command in self.tree.get_commands(guild=guild)]

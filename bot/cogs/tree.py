@@ -9,6 +9,7 @@ import discord
 from discord import app_commands
 
 from bot.campaign import errors
+from bot.ui.replies import interaction_name as _name
 
 log = logging.getLogger(__name__)
 
@@ -47,22 +48,6 @@ class RecentInteractions:
         if len(self._ids) > self.size:
             del self._ids[next(iter(self._ids))]
         return True
-
-
-async def answer(interaction: discord.Interaction[Any], *args: Any, **kwargs: Any) -> bool:
-    """Answer a command whose change is already committed. If Discord fails the answer, the
-    change stands and the work goes on (the member sees "interaction failed"): logged as a
-    warning, never an error that would skip what follows."""
-    try:
-        await interaction.response.send_message(*args, **kwargs)
-    except discord.HTTPException as exc:
-        log.warning("could not answer /%s: %s", _name(interaction), exc)
-        return False
-    return True
-
-
-def _name(interaction: discord.Interaction[Any]) -> str:
-    return interaction.command.qualified_name if interaction.command else "?"
 
 
 async def reply_privately(interaction: discord.Interaction[Any], text: str) -> None:

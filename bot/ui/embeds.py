@@ -29,6 +29,7 @@ from bot.domain import CampaignStatus, CloseHow, GuildSettings
 from bot.story import SceneView
 from bot.story.lines import (
     PITCHES_NAME,
+    ChoiceLine,
     choice_lines,
     pitch_field,
     ship_line,
@@ -41,6 +42,7 @@ TITLE_LIMIT = 256
 CONTENT_LIMIT = 2000
 TOTAL_LIMIT = 6000
 NEUTRAL = discord.Colour(0x5865F2)
+TALLY_NAME = "Tally"
 
 HOW_WORDS = {
     CloseHow.TIMER: "the vote closed on time",
@@ -83,16 +85,34 @@ def _add_ship(embed: discord.Embed, scene: SceneView) -> None:
         embed.add_field(name="Ship", value=clip(line, FIELD_LIMIT), inline=False)
 
 
+def _tally_value(lines: Sequence[ChoiceLine], counts: Sequence[int] | None) -> str:
+    value = tally_field(lines, counts) if lines else "no choices"
+    return clip(value, FIELD_LIMIT)
+
+
 def _add_choices(embed: discord.Embed, vote: OpenVote) -> None:
     """Each choice with who argues for it and its odds (and the count unless blind), then
     the advocates' pitches. The checker keeps both within a field's 1,024 characters."""
     lines = choice_lines(vote.choices)
     counts = None if vote.tally is None else [vote.tally.get(c.id, 0) for c in vote.choices]
-    value = tally_field(lines, counts) if lines else "no choices"
-    embed.add_field(name="Tally", value=clip(value, FIELD_LIMIT), inline=False)
+    embed.add_field(name=TALLY_NAME, value=_tally_value(lines, counts), inline=False)
     pitches = pitch_field(lines)
     if pitches:
         embed.add_field(name=PITCHES_NAME, value=clip(pitches, FIELD_LIMIT), inline=False)
+
+
+def retally(
+    embed: discord.Embed, lines: Sequence[ChoiceLine], counts: Sequence[int] | None
+) -> discord.Embed:
+    """A scene embed (`scene_embed`'s, changed in place) with its Tally field showing these
+    counts (`lines`: the vote's `choice_lines`; None: blind); the rest as it was rendered."""
+    for index, item in enumerate(embed.fields):
+        if item.name == TALLY_NAME:
+            embed.set_field_at(
+                index, name=TALLY_NAME, value=_tally_value(lines, counts), inline=False
+            )
+            break
+    return fit(embed, first="Ship")
 
 
 def tally_lines(tally: Mapping[str, int], labels: Mapping[str, str], order: Sequence[str]) -> str:

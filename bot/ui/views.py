@@ -2,25 +2,28 @@
 
 `deck:vote:<decision id>:<choice index>` survives restarts; every click is checked against
 the store by the campaign layer, so a stale or forged id is refused politely. The button
-answers every custom id of ours (`deck:...`), not only well-formed ones: a malformed one (an
-older format, a forged or damaged id) reaches the same handler as vote 0, which does not
-exist, instead of going unanswered ("This interaction failed").
+claims only that shape: discord.py runs every dynamic item whose template matches a custom
+id, so a template that took all of `deck:` would also run for any other button of ours. A
+`deck:` id that no button claims (an older format, a forged or damaged id) is answered by the
+board's `on_interaction` instead of going unanswered ("This interaction failed").
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import discord
 
 from bot.campaign import OpenVote
 
+if TYPE_CHECKING:
+    from bot.app import DeckBot
+
+#: Every custom id of ours starts so; each button below claims its own shape only.
+OURS_PREFIX = "deck:"
 VOTE_TEMPLATE = r"deck:vote:(?P<decision>[0-9]{1,19}):(?P<choice>[0-9]{1,2})"
 VOTE_PATTERN = re.compile(VOTE_TEMPLATE)
-#: What the persistent button claims: every custom id of ours, so none goes unanswered.
-OURS_TEMPLATE = r"(?s)deck:.*"
 #: A label longer than this gets a row of its own (or shares one with few others).
 LONG_LABEL = 25
 #: Discord's most action rows on a message.
@@ -28,16 +31,14 @@ ROWS = 5
 #: Vote ids are SQLite integers: a longer number names no vote (and cannot be looked up).
 _MAX_ID = 2**63 - 1
 
-VoteHandler = Callable[[discord.Interaction[Any], int, int], Awaitable[None]]
-
 
 def vote_custom_id(decision_id: int, choice_index: int) -> str:
     """The custom id of one vote button."""
     return f"deck:vote:{decision_id}:{choice_index}"
 
 
-class VoteButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=OURS_TEMPLATE):
-    """One choice of one vote. The click goes to the bot's `handle_vote`."""
+class VoteButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=VOTE_TEMPLATE):
+    """One choice of one vote. The click goes to the board's `handle_vote`."""
 
     def __init__(
         self,
@@ -71,15 +72,28 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=OURS_T
         match: re.Match[str],
     ) -> VoteButton:
         """Rebuild the button from its custom id (the ids are checked when it is used); a
-        malformed id becomes vote 0, which the vote handler refuses as unknown."""
-        vote = VOTE_PATTERN.fullmatch(match.string)
-        if vote is None or int(vote["decision"]) > _MAX_ID:
+        decision id past SQLite's integers becomes vote 0, which the vote handler refuses as
+        unknown."""
+        if int(match["decision"]) > _MAX_ID:
             return cls(0, 0)
-        return cls(int(vote["decision"]), int(vote["choice"]))
+        return cls(int(match["decision"]), int(match["choice"]))
 
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        """Hand the click to the campaign cog (registered on the bot)."""
-        await interaction.client.handle_vote(interaction, self.decision_id, self.choice_index)
+    # discord.py types the callback for any client; ours runs only in DeckBot, whose board
+    # it calls directly.
+    async def callback(  # type: ignore[override]
+        self, interaction: discord.Interaction[DeckBot]
+    ) -> None:
+        """Hand the click to the board."""
+        await interaction.client.board.handle_vote(interaction, self.decision_id, self.choice_index)
+
+
+#: The persistent buttons the bot registers (`Client.add_dynamic_items`).
+BUTTONS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (VoteButton,)
+
+
+def claimed(custom_id: str) -> bool:
+    """Whether one of our buttons claims this custom id (discord.py runs it for the click)."""
+    return any(item.__discord_ui_compiled_template__.fullmatch(custom_id) for item in BUTTONS)
 
 
 def button_rows(labels: list[str]) -> list[int | None]:

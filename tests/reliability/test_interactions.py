@@ -21,6 +21,8 @@ from typing import Any
 import discord
 import pytest
 
+from bot.ui import views
+
 from .helpers import World, again, claim_errors, custom_ids, field, scenes, start
 
 
@@ -175,3 +177,63 @@ async def test_votes_on_a_paused_or_ended_campaign_are_refused(world: World) -> 
     assert ended.response.content == "This vote has closed; your click was not counted."
     listed = await world.members[0].slash(world.channel, "campaign list")
     assert "ended" in listed.response.embeds[0].description
+
+
+async def test_a_deck_id_no_button_claims_gets_one_private_answer_and_changes_nothing(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The vote button claims only `deck:vote:<id>:<choice>`; any other `deck:` id is
+    answered by the bot's `on_interaction`, once, privately."""
+    scene = await start(world)
+    decision = int(custom_ids(scene)[0].split(":")[2])
+    unclaimed = [
+        "deck:other:7",
+        f"deck:vote:{decision}:0:again",
+        f"deck:vote:-{decision}:0",
+        f"deck:vote:{decision}:0\n",
+        f"deck:VOTE:{decision}:0",
+    ]
+    message = await forged(world, world.channel, *unclaimed)
+    for custom_id in unclaimed:
+        assert not views.claimed(custom_id), custom_id
+        result = await world.members[0].click(message, custom_id=custom_id)
+        assert result.acknowledged and result.ephemeral, custom_id
+        assert result.response.content == UNKNOWN, custom_id
+    assert all(line.startswith("`  0`") for line in (await tally(world)).splitlines())
+    assert not [r for r in caplog.records if "could not answer" in r.getMessage()]
+    # a well-formed id is the vote button's alone
+    counted = await world.members[0].click(scene, custom_id=custom_ids(scene)[0])
+    assert counted.response.content.startswith("You voted")
+
+
+async def test_another_deck_button_is_dispatched_to_its_own_handler_only(
+    world: World, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """discord.py runs every dynamic item whose template matches: the vote button's must not
+    match a second `deck:` button's ids (it once claimed all of `deck:`)."""
+    calls: list[int] = []
+
+    class Ping(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"deck:ping:(?P<n>\d+)"):
+        def __init__(self, n: int) -> None:
+            super().__init__(discord.ui.Button(label="ping", custom_id=f"deck:ping:{n}"))
+            self.n = n
+
+        @classmethod
+        async def from_custom_id(
+            cls, interaction: discord.Interaction[Any], item: Any, match: Any
+        ) -> Ping:
+            return cls(int(match["n"]))
+
+        async def callback(self, interaction: discord.Interaction[Any]) -> None:
+            calls.append(self.n)
+            await interaction.response.send_message("pong", ephemeral=True)
+
+    await start(world)
+    world.bot.add_dynamic_items(Ping)
+    monkeypatch.setattr(views, "BUTTONS", (*views.BUTTONS, Ping))
+    message = await forged(world, world.channel, "deck:ping:3")
+    result = await world.members[0].click(message, custom_id="deck:ping:3")
+    assert result.acknowledged and result.response.content == "pong"
+    assert calls == [3]
+    assert not [r for r in caplog.records if "could not answer" in r.getMessage()]
+    assert all(line.startswith("`  0`") for line in (await tally(world)).splitlines())

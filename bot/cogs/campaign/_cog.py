@@ -18,9 +18,9 @@ from bot.campaign import Closed
 from bot.story.graph import to_dot
 from bot.story.render import RenderError, render_png
 from bot.ui import embeds
+from bot.ui.replies import answer
 
 from ..permissions import is_moderator, moderator_only
-from ..tree import answer
 from ._map_limits import MapLimits, MapRefused
 
 if TYPE_CHECKING:
@@ -192,7 +192,7 @@ class CampaignCog(commands.GroupCog, group_name="campaign", group_description="S
             f"{interaction.user.mention} ended **{ended.campaign.story_title}** after"
             f" {ended.decisions} decisions.",
         )
-        await self.bot.board.close_buttons(channel_id, ended.closed_message_id)
+        await self.bot.board.close_buttons(channel_id, ended.closed_message_id, guild_id=guild_id)
 
     # -- everyone ----------------------------------------------------------------------------
 

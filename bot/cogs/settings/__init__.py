@@ -9,6 +9,8 @@ from ._cog import SettingsCog
 if TYPE_CHECKING:
     from bot.app import DeckBot
 
+__all__ = ["SettingsCog", "setup"]
+
 
 async def setup(bot: DeckBot) -> None:
     """Load the feature into the bot."""

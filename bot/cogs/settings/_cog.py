@@ -11,9 +11,9 @@ from discord.ext import commands
 from bot.campaign import errors
 from bot.campaign.rules import QUORUM_MAX, QUORUM_MIN, VOTE_SECONDS_MAX, VOTE_SECONDS_MIN
 from bot.ui import embeds
+from bot.ui.replies import answer
 
 from ..permissions import moderator_only
-from ..tree import answer
 
 if TYPE_CHECKING:
     from bot.app import DeckBot
@@ -100,4 +100,5 @@ class SettingsCog(commands.GroupCog, group_name="settings", group_description="V
         settings = await self.bot.campaigns.update_settings(
             guild_id=interaction.guild_id, actor_id=interaction.user.id, changes=changes
         )
+        self.bot.board.settings_changed(interaction.guild_id)
         await answer(interaction, "Saved.", embed=embeds.settings_embed(settings), ephemeral=True)
