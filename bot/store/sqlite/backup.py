@@ -12,7 +12,7 @@ import sqlite3
 import tempfile
 from pathlib import Path, PurePath
 
-from bot.store.opening import is_postgres_url
+from bot.store.postgres_url import is_postgres_url
 from bot.store.sqlite.connection import BUSY_TIMEOUT_MS
 
 
