@@ -92,11 +92,9 @@ class DeckBot(commands.AutoShardedBot):
     async def setup_hook(self) -> None:
         """Open the store, load stories, register buttons and commands, resume votes."""
         database = self.settings.database
-        if isinstance(database, PostgresUrl):
-            self._store = await Store.open(database.secret())  # the password stays in here
-        else:
+        if not isinstance(database, PostgresUrl):  # a file: its folder may need making
             database.parent.mkdir(parents=True, exist_ok=True)
-            self._store = await Store.open(database, synchronous=self.settings.sqlite_synchronous)
+        self._store = await Store.open(database, synchronous=self.settings.sqlite_synchronous)
         loaded = load_stories(self.settings.content_dir)
         for folder, problems in loaded.problems.items():
             log.error(
