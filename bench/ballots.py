@@ -17,7 +17,9 @@ cannot keep up). Time-to-committed is from the click's arrival to `cast` returni
 
 Run: `python bench/ballots.py [--repeat 5] [--seconds 4] [--votes 3000]`. It writes to a
 temporary folder in the working directory (run it where `data/` lives: fsync is the disk's).
-Not part of the test run.
+With `--postgres URL` (a database on a server whose user may CREATE DATABASE) it measures
+the PostgreSQL store instead: a template database is built once and each run gets a copy
+(CREATE DATABASE ... TEMPLATE), dropped after. Not part of the test run.
 """
 
 from __future__ import annotations
@@ -41,11 +43,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import aiosqlite  # noqa: E402
+import asyncpg  # noqa: E402
 
 from bot.campaign import BallotCast, CampaignService, ManualClock, errors  # noqa: E402
 from bot.campaign.records import choice_labels  # noqa: E402
 from bot.domain import CampaignStatus, NewBallot  # noqa: E402
 from bot.store import SqliteStore, Store  # noqa: E402
+from bot.store.postgres import PostgresStore  # noqa: E402
 from bot.story import Story, load_story  # noqa: E402
 
 Cast = Callable[..., Awaitable[BallotCast]]
@@ -122,7 +126,7 @@ async def legacy_cast(
     )
 
 
-async def build(path: Path, story: Story, votes: int) -> list[tuple[int, int]]:
+async def build(path: Path | str, story: Story, votes: int) -> list[tuple[int, int]]:
     """A database with `votes` running campaigns, each with its first vote open."""
     opened: list[tuple[int, int]] = []
     async with Store.open(path, synchronous="NORMAL") as store:
@@ -138,15 +142,53 @@ async def build(path: Path, story: Story, votes: int) -> list[tuple[int, int]]:
     return opened
 
 
-class OneByOne(SqliteStore):
-    """The store with every "batch" (of one, see `make`) written by `cast_ballot`: one
+class _OneByOne:
+    """A store with every "batch" (of one, see `make`) written by `cast_ballot`: one
     statement in its own implicit transaction, the fastest way to commit one ballot."""
 
     async def cast_ballots(self, ballots: Sequence[NewBallot]) -> list[bool]:
         return [
-            await self.cast_ballot(b.decision_id, b.member_id, b.choice_id, b.cast_at)
+            await self.cast_ballot(b.decision_id, b.member_id, b.choice_id, b.cast_at)  # type: ignore[attr-defined]
             for b in ballots
         ]
+
+
+class OneByOne(_OneByOne, SqliteStore):
+    """SQLite, one commit per ballot."""
+
+
+class OneByOnePostgres(_OneByOne, PostgresStore):
+    """PostgreSQL, one commit per ballot."""
+
+
+class PostgresCopies:
+    """Databases on one PostgreSQL server: a template built once, a fresh copy per run."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.template = self.named("bench_ballots_template")
+
+    def named(self, name: str) -> str:
+        head, _, _ = self.url.rpartition("/")
+        return f"{head}/{name}"
+
+    async def _admin(self, statement: str) -> None:
+        admin = await asyncpg.connect(self.url)
+        try:
+            await admin.execute(statement)
+        finally:
+            await admin.close()
+
+    async def create_template(self) -> None:
+        await self._admin("DROP DATABASE IF EXISTS bench_ballots_template WITH (FORCE)")
+        await self._admin("CREATE DATABASE bench_ballots_template")
+
+    async def copy(self, name: str) -> str:
+        await self._admin(f"CREATE DATABASE {name} TEMPLATE bench_ballots_template")
+        return self.named(name)
+
+    async def drop(self, name: str) -> None:
+        await self._admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def make(service: CampaignService, mode: str) -> Cast:
@@ -157,8 +199,10 @@ def make(service: CampaignService, mode: str) -> Cast:
     return service.cast
 
 
-def opening(path: Path, mode: str) -> Any:
-    kind = OneByOne if mode == "1 per commit" else Store
+def opening(path: Path | str, mode: str) -> Any:
+    if mode != "1 per commit":
+        return Store.open(path, synchronous="FULL")
+    kind = OneByOnePostgres if isinstance(path, str) else OneByOne
     return kind.open(path, synchronous="FULL")
 
 
@@ -179,7 +223,12 @@ async def warm(cast: Cast, votes: list[tuple[int, int]]) -> None:
 
 
 async def closed_loop(
-    path: Path, story: Story, votes: list[tuple[int, int]], mode: str, members: int, seconds: float
+    path: Path | str,
+    story: Story,
+    votes: list[tuple[int, int]],
+    mode: str,
+    members: int,
+    seconds: float,
 ) -> dict[str, float]:
     async with opening(path, mode) as store:
         service = service_for(store, story, mode)
@@ -225,7 +274,12 @@ async def closed_loop(
 
 
 async def open_loop(
-    path: Path, story: Story, votes: list[tuple[int, int]], mode: str, rate: float, seconds: float
+    path: Path | str,
+    story: Story,
+    votes: list[tuple[int, int]],
+    mode: str,
+    rate: float,
+    seconds: float,
 ) -> dict[str, float]:
     async with opening(path, mode) as store:
         service = service_for(store, story, mode)
@@ -294,8 +348,14 @@ async def main() -> None:
     parser.add_argument(
         "--rates", default="10000,20000", help="open-loop clicks per second, comma-separated"
     )
+    parser.add_argument(
+        "--postgres", metavar="URL", help="measure PostgreSQL on this server instead of SQLite"
+    )
     args = parser.parse_args()
     rates = [float(r) for r in args.rates.split(",")]
+    if args.postgres:
+        await main_postgres(args, rates)
+        return
     print(machine())
     story = load_story(ROOT / "docs" / "example-story")
     modes = ["group 2 ms", "group 0 ms", "1 per commit", "before"]
@@ -342,6 +402,52 @@ async def main() -> None:
             print(f"open loop, clicks arriving at {rate:,.0f}/s (goal: 10,000/s with p99 < 20 ms):")
             for mode in modes[:2]:
                 print(summary(mode, opened[mode, rate]))
+
+
+async def main_postgres(args: argparse.Namespace, rates: list[float]) -> None:
+    """The same runs on PostgreSQL: a template database, a copy of it per run."""
+    print(machine())
+    story = load_story(ROOT / "docs" / "example-story")
+    modes = ["group 2 ms", "group 0 ms", "1 per commit", "before"]
+    server = PostgresCopies(args.postgres)
+    await server.create_template()
+    started = time.perf_counter()
+    votes = await build(server.template, story, args.votes)
+    print(
+        f"PostgreSQL: {len(votes)} open votes in {len(votes) // CHANNELS_PER_GUILD} guilds,"
+        f" built in {time.perf_counter() - started:.1f} s; synchronous_commit=on;"
+        f" {args.repeat} repeats of {args.seconds:g} s, modes interleaved"
+    )
+    closed: dict[str, list[dict[str, float]]] = {m: [] for m in modes}
+    opened: dict[tuple[str, float], list[dict[str, float]]] = {
+        (m, r): [] for r in rates for m in modes[:2]
+    }
+    try:
+        for repeat in range(args.repeat):
+            for mode in modes:
+                name = f"bench_run_{repeat}_{mode.replace(' ', '_')}"
+                url = await server.copy(name)
+                closed[mode].append(
+                    await closed_loop(url, story, votes, mode, args.members, args.seconds)
+                )
+                await server.drop(name)
+            for mode, rate in opened:
+                name = f"bench_open_{repeat}_{mode.replace(' ', '_')}"
+                url = await server.copy(name)
+                opened[mode, rate].append(
+                    await open_loop(url, story, votes, mode, rate, args.seconds)
+                )
+                await server.drop(name)
+            print(f"  repeat {repeat + 1} done", file=sys.stderr)
+    finally:
+        await server._admin("DROP DATABASE IF EXISTS bench_ballots_template WITH (FORCE)")
+    print(f"closed loop, {args.members} members clicking (the most each way takes):")
+    for mode in modes:
+        print(summary(mode, closed[mode]))
+    for rate in rates:
+        print(f"open loop, clicks arriving at {rate:,.0f}/s:")
+        for mode in modes[:2]:
+            print(summary(mode, opened[mode, rate]))
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from bot.cogs.tree import DeckTree, RecentInteractions
 from bot.config import Settings
 from bot.domain import Shards
 from bot.store import Store, StoreUnavailable
+from bot.store.postgres_url import PostgresUrl
 from bot.story import Story, load_stories
 from bot.ui.board import Board
 from bot.ui.views import BUTTONS
@@ -90,10 +91,10 @@ class DeckBot(commands.AutoShardedBot):
 
     async def setup_hook(self) -> None:
         """Open the store, load stories, register buttons and commands, resume votes."""
-        self.settings.database.parent.mkdir(parents=True, exist_ok=True)
-        self._store = await Store.open(
-            self.settings.database, synchronous=self.settings.sqlite_synchronous
-        )
+        database = self.settings.database
+        if not isinstance(database, PostgresUrl):  # a file: its folder may need making
+            database.parent.mkdir(parents=True, exist_ok=True)
+        self._store = await Store.open(database, synchronous=self.settings.sqlite_synchronous)
         loaded = load_stories(self.settings.content_dir)
         for folder, problems in loaded.problems.items():
             log.error(

@@ -4,7 +4,8 @@ Why one object: the bot, the command line and the tests read the same names thro
 checks, so a bad value stops the process at start with a message naming the variable, rather
 than failing later in the middle of a vote. Variable names are the field names in capitals
 with no prefix (`DATABASE`, `SHARD_IDS`, ...); a variable set to an empty string counts as unset.
-The token is a `SecretStr`: it never shows in a repr, a log line or an error message.
+The token is a `SecretStr`: it never shows in a repr, a log line or an error message. So is the
+password of a PostgreSQL `DATABASE` URL (a `PostgresUrl`, which shows `***` in its place).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.store.postgres_url import PostgresUrl, is_postgres_url
 
 DEFAULT_ENV_FILE = Path(".env")
 _MAX_SNOWFLAKE = 2**63 - 1
@@ -40,14 +43,16 @@ class Settings(BaseSettings):
         extra="ignore",
         frozen=True,
         hide_input_in_errors=True,
+        arbitrary_types_allowed=True,  # PostgresUrl
     )
 
     discord_token: SecretStr | None = Field(
         None, description="the bot's token from the Discord developer portal (needed to run)"
     )
-    database: Path = Field(
+    database: Path | PostgresUrl = Field(
         Path("data/command-deck.db"),
-        description="a path to the SQLite file (created with its folder if missing)",
+        description="a path to the SQLite file (created with its folder if missing), or a"
+        " PostgreSQL URL postgresql://user:password@host:port/dbname",
     )
     content_dir: Path = Field(Path("content"), description="a path to the stories folder")
     log_level: LogLevel = Field("INFO", description="one of DEBUG, INFO, WARNING, ERROR")
@@ -106,6 +111,13 @@ class Settings(BaseSettings):
         if isinstance(value, str) and not value.strip():
             return None
         return value.strip() if isinstance(value, str) else value
+
+    @field_validator("database", mode="before")
+    @classmethod
+    def _postgres_url(cls, value: Any) -> Any:
+        if isinstance(value, str) and is_postgres_url(value):
+            return PostgresUrl(value)  # a ValueError here never quotes the password
+        return value
 
     @field_validator("log_level", "sqlite_synchronous", mode="before")
     @classmethod
@@ -173,7 +185,7 @@ def describe_error(error: ValidationError) -> str:
             continue  # one line per setting
         if item["type"] == "value_error":
             problem = str(item["ctx"]["error"])
-        elif field in _SECRET_FIELDS:
+        elif field in _SECRET_FIELDS or is_postgres_url(item.get("input")):
             problem = "not accepted"
         else:
             shown = repr(item.get("input"))

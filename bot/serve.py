@@ -3,7 +3,8 @@
 A stop closes the bot (timers cancelled, the gateway closed) and then the store, after any
 ballot in flight has committed; open votes keep their deadlines for the next start. A start
 that cannot log in (no network, a refused token, Discord failing) says so in one line and
-exits 1: an operator reads the cause, not a traceback.
+exits 1, and so does one whose database does not open (PostgreSQL unreachable, a schema
+newer than the code): an operator reads the cause, not a traceback.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import discord
 
 from bot.app import create_bot
 from bot.config import Settings
+from bot.store import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -106,5 +108,8 @@ def run(settings: Settings) -> int:
         return 1
     except discord.PrivilegedIntentsRequired:
         log.error("Discord asked for privileged intents; Command Deck needs none")
+        return 1
+    except StoreError as exc:  # unreachable PostgreSQL, a newer schema, an unusable file
+        log.error("cannot open the database (DATABASE): %s", exc)
         return 1
     return 0

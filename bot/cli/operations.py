@@ -16,6 +16,7 @@ from rich.markup import escape
 from bot.config import Settings, SettingsError, load_settings
 from bot.store import Store, StoreError
 from bot.store._export import backup_database, export_guild
+from bot.store.postgres_url import PostgresUrl
 from bot.story import load_stories
 from bot.story.loader import display_path
 
@@ -29,8 +30,11 @@ def _size(path: Path) -> str:
     return f"{size:.1f} GiB"
 
 
-def cmd_backup(database: Path, target: Path, force: bool, console: Console, errors: Console) -> int:
-    """Copy the live database with SQLite's online backup; never overwrite without --force."""
+def cmd_backup(
+    database: Path | PostgresUrl, target: Path, force: bool, console: Console, errors: Console
+) -> int:
+    """Copy the live database with SQLite's online backup; never overwrite without --force.
+    A PostgreSQL database is refused with a pointer to pg_dump."""
     try:
         # A worker thread, as the bot would run it, so the same call never blocks a loop.
         asyncio.run(asyncio.to_thread(backup_database, database, target, overwrite=force))
@@ -47,19 +51,23 @@ def cmd_backup(database: Path, target: Path, force: bool, console: Console, erro
     return 0
 
 
-async def _export(database: Path, guild_id: int) -> dict[str, Any]:
+async def _export(database: Path | PostgresUrl, guild_id: int) -> dict[str, Any]:
     async with Store.open(database) as store:
         return await export_guild(store, guild_id)
 
 
 def cmd_export(
-    database: Path, guild_id: int, output: Path | None, console: Console, errors: Console
+    database: Path | PostgresUrl,
+    guild_id: int,
+    output: Path | None,
+    console: Console,
+    errors: Console,
 ) -> int:
     """One guild's data as JSON: campaigns, decisions and ballot counts, no member ids."""
     if guild_id <= 0:
         errors.print("--guild must be a server id (a positive whole number)")
         return 2
-    if not database.is_file():  # opening would create an empty one
+    if isinstance(database, Path) and not database.is_file():  # opening would create one
         errors.print(f"No database at {escape(str(database))}")
         return 1
     try:
@@ -84,8 +92,12 @@ def cmd_export(
     return 0
 
 
-async def _database_health(database: Path, synchronous: str) -> tuple[str | None, str]:
-    """(failure, fact): whether the bot could open the file, and its schema version."""
+async def _database_health(
+    database: Path | PostgresUrl, synchronous: str
+) -> tuple[str | None, str]:
+    """(failure, fact): whether the bot could open the database, and its schema version.
+
+    On PostgreSQL that is connecting and checking the schema version is this code's."""
     try:
         async with Store.open(database, synchronous=synchronous) as store:
             check = await store.pragma("quick_check")
@@ -114,7 +126,9 @@ def cmd_health(database: Path | None, content: Path | None, console: Console) ->
         console.print(escape(f"unhealthy: {bad}"))
         return 1
     settings = _with(settings, database, content)
-    if settings.database.is_file():  # opening would create an empty one
+    # Opening a missing file would create an empty one; a PostgreSQL URL is checked by
+    # connecting (the database must exist, its schema be this code's version).
+    if isinstance(settings.database, PostgresUrl) or settings.database.is_file():
         failure, fact = asyncio.run(
             _database_health(settings.database, settings.sqlite_synchronous)
         )

@@ -53,6 +53,7 @@ from bot.domain import (
     Shards,
 )
 from bot.store.opening import StoreOpening, backend_for
+from bot.store.postgres_url import PostgresUrl
 from bot.store.snapshot import GuildSnapshot
 
 
@@ -63,9 +64,13 @@ class Store(abc.ABC):
     # --- lifecycle ---------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, database: str | PurePath, *, synchronous: str = "FULL") -> StoreOpening:
+    def open(
+        cls, database: str | PurePath | PostgresUrl, *, synchronous: str = "FULL"
+    ) -> StoreOpening:
         """Open (creating and migrating) the database: `await` it, or `async with` it.
 
+        `database` is what the DATABASE setting holds: a path, a URL string, or the
+        settings' PostgresUrl (its password handed to the backend, never shown).
         Called on `Store`, the backend follows from `database` (see the module docstring);
         called on an implementation, that implementation opens it. `synchronous` is SQLite's
         durability knob (FULL: a commit survives power loss; NORMAL: faster, survives the
@@ -78,7 +83,8 @@ class Store(abc.ABC):
             raise TypeError(f"{cls.__name__} cannot open a database: it lacks {missing}")
         else:
             backend = cls
-        return StoreOpening(lambda: backend.connect(database, synchronous=synchronous))
+        target = database.secret() if isinstance(database, PostgresUrl) else database
+        return StoreOpening(lambda: backend.connect(target, synchronous=synchronous))
 
     @classmethod
     @abc.abstractmethod

@@ -14,19 +14,13 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, cast
 
 from bot.store.errors import StoreError
+from bot.store.postgres_url import PostgresUrl, is_postgres_url
 
 if TYPE_CHECKING:
     from bot.store.contract import Store
 
-POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
-
-def is_postgres_url(database: str | PurePath) -> bool:
-    """Whether `database` is a PostgreSQL URL (a string; a Path is always a file)."""
-    return isinstance(database, str) and database.lower().startswith(POSTGRES_SCHEMES)
-
-
-def backend_for(database: str | PurePath) -> type[Store]:
+def backend_for(database: str | PurePath | PostgresUrl) -> type[Store]:
     """The Store implementation that opens `database`.
 
     Raises StoreError when the string names PostgreSQL and this build cannot talk to it,

@@ -11,6 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from bot.config import Settings, SettingsError, describe_error, env_name, load_settings
+from bot.store.postgres import PostgresUrl
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "MTIz.secret-token-value.XYZ"
@@ -204,3 +205,19 @@ def test_readme_settings_table_lists_every_setting() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for field in Settings.model_fields:
         assert f"| `{env_name(field)}` |" in readme, field
+
+
+def test_a_postgres_url_is_kept_with_its_password_hidden() -> None:
+    settings = Settings(database="postgresql://deck:hunter2@db:5433/deck", _env_file=None)
+    assert isinstance(settings.database, PostgresUrl)
+    assert settings.database.where == "db:5433"
+    assert "hunter2" not in repr(settings) + str(settings.database)
+    assert settings.database.secret() == "postgresql://deck:hunter2@db:5433/deck"
+
+
+def test_a_bad_postgres_url_is_refused_without_its_password() -> None:
+    with pytest.raises(ValidationError) as caught:
+        Settings(database="postgresql://deck:hunter2@db:port/deck", _env_file=None)
+    lines = describe_error(caught.value)
+    assert lines.startswith("  DATABASE: the URL's port is not a number")
+    assert "hunter2" not in lines + str(caught.value)

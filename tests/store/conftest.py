@@ -18,9 +18,13 @@ from pathlib import Path
 import pytest
 
 from bot.store import Store
+from tests.postgres import postgres_url
 
-#: The backends every contract test runs on.
-BACKENDS = ("sqlite",)
+#: The backends every contract test runs on. PostgreSQL's runs skip, saying why, where no
+#: server is reachable (see tests/postgres.py; .ci/run starts one).
+BACKENDS = ("sqlite", "postgres")
+
+__all__ = ["postgres_url"]
 
 
 @pytest.fixture(params=BACKENDS)
@@ -49,6 +53,15 @@ def integrity_error(backend: str, request: pytest.FixtureRequest) -> type[Except
     if backend == "sqlite":
         return sqlite3.IntegrityError
     return request.getfixturevalue(f"{backend}_integrity_error")
+
+
+@pytest.fixture
+def postgres_integrity_error() -> tuple[type[Exception], ...]:
+    """What PostgreSQL raises for a value a table refuses: a CHECK or key broken (integrity
+    constraint violation), or text that is not JSON for a json column (data exception)."""
+    import asyncpg
+
+    return (asyncpg.IntegrityConstraintViolationError, asyncpg.DataError)
 
 
 @pytest.fixture

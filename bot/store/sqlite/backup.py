@@ -12,11 +12,13 @@ import sqlite3
 import tempfile
 from pathlib import Path, PurePath
 
-from bot.store.opening import is_postgres_url
+from bot.store.postgres_url import PostgresUrl, is_postgres_url
 from bot.store.sqlite.connection import BUSY_TIMEOUT_MS
 
 
-def backup_database(source: str | PurePath, target: Path, *, overwrite: bool = False) -> None:
+def backup_database(
+    source: str | PurePath | PostgresUrl, target: Path, *, overwrite: bool = False
+) -> None:
     """Copy the live database to `target` with SQLite's online backup API.
 
     Safe while the bot has the file open: the copy is one consistent snapshot (committed
@@ -29,7 +31,7 @@ def backup_database(source: str | PurePath, target: Path, *, overwrite: bool = F
     `overwrite`), ValueError (the same file, or a PostgreSQL URL: use `pg_dump`),
     sqlite3.Error (not a database, corrupt copy).
     """
-    if is_postgres_url(source):
+    if isinstance(source, PostgresUrl) or is_postgres_url(source):
         raise ValueError("backup copies an SQLite file; back up PostgreSQL with pg_dump")
     source = Path(source)
     target = Path(target)
