@@ -1,23 +1,39 @@
 """Several processes on one database, each with its own shards (issue 15, item 3): each
 schedules, closes at start, sweeps and posts only the votes of its own guilds, and the store
-stays right whichever of them gets to a vote."""
+stays right whichever of them gets to a vote. On both backends (issue 17: shard processes
+share one PostgreSQL database); PostgreSQL's runs skip where no server is reachable."""
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import AsyncExitStack
+from datetime import timedelta
 from pathlib import Path
+
+import pytest
 
 from bot.campaign import CampaignService, DeadlineScheduler, Housekeeping, ManualClock
 from bot.domain import Shards
 from bot.store import Store
 from bot.story import Story
+from tests.postgres import postgres_url
+
+__all__ = ["postgres_url"]
 
 SHARDS = 2
 #: A guild on each shard: Discord's rule is shard = (guild_id >> 22) % shard count.
 GUILD_ON = {0: 0 << 22 | 17, 1: 1 << 22 | 17}
 
 
-async def processes(path: Path, stories: dict[str, Story], stack: AsyncExitStack):
+@pytest.fixture(params=["sqlite", "postgres"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> str | Path:
+    """The one database both processes share."""
+    if request.param == "sqlite":
+        return tmp_path / "deck.db"
+    return str(request.getfixturevalue("postgres_url"))
+
+
+async def processes(path: str | Path, stories: dict[str, Story], stack: AsyncExitStack):
     """Two 'processes': a store, scheduler and service each, shards 0 and 1, one file."""
     clock = ManualClock()
     made = []
@@ -33,11 +49,11 @@ async def processes(path: Path, stories: dict[str, Story], stack: AsyncExitStack
 
 
 async def test_each_process_schedules_and_posts_only_its_own_guilds(
-    tmp_path: Path, stories: dict[str, Story]
+    database: str | Path, stories: dict[str, Story]
 ) -> None:
     assert [(g >> 22) % SHARDS for g in GUILD_ON.values()] == [0, 1]
     async with AsyncExitStack() as stack:
-        _, made = await processes(tmp_path / "deck.db", stories, stack)
+        _, made = await processes(database, stories, stack)
         votes = {}
         for shard, guild in GUILD_ON.items():
             started = await made[shard][0].start(
@@ -56,10 +72,10 @@ async def test_each_process_schedules_and_posts_only_its_own_guilds(
 
 
 async def test_each_process_sweeps_only_its_own_unshown_closes(
-    tmp_path: Path, stories: dict[str, Story]
+    database: str | Path, stories: dict[str, Story]
 ) -> None:
     async with AsyncExitStack() as stack:
-        clock, made = await processes(tmp_path / "deck.db", stories, stack)
+        clock, made = await processes(database, stories, stack)
         closed = {}
         for shard, guild in GUILD_ON.items():
             service = made[shard][0]
@@ -77,3 +93,23 @@ async def test_each_process_sweeps_only_its_own_unshown_closes(
             await service.close_shown(closed[shard])
             assert await service.unshown_closes(clock()) == []
         assert await made[0][0].store.unshown_closes() == []  # both shown, once each
+
+
+async def test_two_processes_racing_to_close_one_vote_close_it_once(
+    database: str | Path, stories: dict[str, Story]
+) -> None:
+    async with AsyncExitStack() as stack:
+        clock, made = await processes(database, stories, stack)
+        guild = GUILD_ON[0]
+        started = await made[0][0].start(
+            guild_id=guild, channel_id=100, story_id="derelict", actor_id=1
+        )
+        assert started.vote is not None and started.vote.deadline is not None
+        clock.now = started.vote.deadline + timedelta(seconds=1)
+        outcomes = await asyncio.gather(
+            *(service.close_due(started.vote.decision_id) for service, _, _ in made)
+        )
+        assert sum(outcome is not None for outcome in outcomes) == 1
+        decisions = await made[1][0].store.decisions_of(started.campaign.id)
+        assert [d.seq for d in decisions] == [1, 2]  # one close, one next vote
+        assert decisions[0].closed_at is not None and decisions[1].closed_at is None
