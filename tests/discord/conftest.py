@@ -14,6 +14,9 @@ import simcord
 
 from bot.app import DeckBot, create_bot
 from bot.config import Settings
+from tests.postgres import postgres_url
+
+__all__ = ["postgres_url"]
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,11 +29,31 @@ def content(tmp_path: Path) -> Path:
     return folder
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A module marked `pytest.mark.backends("sqlite", "postgres")` runs each of its tests on
+    each backend; the rest run on SQLite only (PostgreSQL's runs skip, saying why, where no
+    server is reachable: tests/postgres.py)."""
+    marker = metafunc.definition.get_closest_marker("backends")
+    if marker is not None and "backend" in metafunc.fixturenames:
+        metafunc.parametrize("backend", marker.args, indirect=True)
+
+
 @pytest.fixture
-def settings(tmp_path: Path, content: Path) -> Settings:
+def backend(request: pytest.FixtureRequest) -> str:
+    """The database backend the bot runs on: SQLite unless the module asks for more."""
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture
+def settings(
+    tmp_path: Path, content: Path, backend: str, request: pytest.FixtureRequest
+) -> Settings:
+    database = (
+        tmp_path / "deck.db" if backend == "sqlite" else request.getfixturevalue(f"{backend}_url")
+    )
     # A tally refresh interval above SimCord's 5 s settle window: it runs on virtual time.
     return Settings(
-        database=tmp_path / "deck.db",
+        database=database,
         content_dir=content,
         tally_refresh_seconds=6.0,
         _env_file=None,

@@ -12,6 +12,10 @@ from tests.markers import needs_dot
 
 from .conftest import World
 
+pytestmark = pytest.mark.backends(
+    "sqlite", "postgres"
+)  # the whole play, on both backends (issue 17)
+
 
 def buttons(message: discord.Message) -> list[str]:
     return [child.label for row in message.components for child in row.children]

@@ -12,6 +12,8 @@ import pytest
 from .conftest import World
 from .test_play import again, buttons, field
 
+pytestmark = pytest.mark.backends("sqlite", "postgres")  # the click path, on both (issue 17)
+
 
 def without_tally(embed: discord.Embed) -> dict[str, Any]:
     data = embed.to_dict()
