@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from rich.console import Console
 from rich.markup import escape
 
+from bot.cli.migrate_db import cmd_migrate_db
 from bot.cli.operations import cmd_backup, cmd_export, cmd_health
 from bot.cli.parser import build_parser
 from bot.cli.play import cmd_play
@@ -16,7 +17,7 @@ from bot.cli.reports import cmd_analyse, cmd_simulate
 from bot.cli.stories import cmd_check, cmd_graph, open_story
 from bot.config import SettingsError, load_settings
 
-OPS_COMMANDS = frozenset({"backup", "export", "health"})
+OPS_COMMANDS = frozenset({"backup", "export", "health", "migrate-db"})
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -84,4 +85,6 @@ def _main_ops(args: argparse.Namespace, console: Console, errors: Console) -> in
             return 2
     if args.command == "backup":
         return cmd_backup(database, args.path, args.force, console, errors)
+    if args.command == "migrate-db":
+        return cmd_migrate_db(database, args.to, console, errors)
     return cmd_export(database, args.guild, args.output, console, errors)

@@ -167,6 +167,15 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--guild", type=int, required=True, help="the server (guild) id")
     export.add_argument("--output", type=Path, help="write to this file instead of stdout")
 
+    migrate = sub.add_parser(
+        "migrate-db",
+        parents=[database],
+        help="copy a stopped bot's SQLite database into an empty PostgreSQL database",
+    )
+    migrate.add_argument(
+        "--to", required=True, metavar="URL", help="postgresql://user:password@host:port/dbname"
+    )
+
     sub.add_parser(
         "health",
         parents=[database, content],
