@@ -197,7 +197,7 @@ async def step(service: CampaignService, clock: ManualClock, rng: random.Random)
 
 
 async def work(
-    path: Path, seed: int, synchronous: str, start: float, stories: dict[str, Story]
+    path: Path | str, seed: int, synchronous: str, start: float, stories: dict[str, Story]
 ) -> None:
     clock = ManualClock(T0 + timedelta(seconds=start))
     rng = random.Random(seed)
@@ -226,7 +226,8 @@ def serve() -> None:
         if pid == 0:  # the worker
             code = 0
             try:
-                asyncio.run(work(Path(path), int(seed), synchronous, float(start), stories))
+                database = path if "://" in path else Path(path)  # a PostgreSQL URL, or a file
+                asyncio.run(work(database, int(seed), synchronous, float(start), stories))
             except BaseException:  # a worker that stops on its own fails the test
                 import traceback
 

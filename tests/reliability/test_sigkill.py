@@ -29,11 +29,15 @@ import sys
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.campaign import CampaignService, DeadlineScheduler, ManualClock
 from bot.store import Store
+from tests.postgres import postgres_url, with_database
+
+__all__ = ["postgres_url"]
 
 CHILD = Path(__file__).with_name("kill_child.py")
 ROOT = Path(__file__).resolve().parents[2]
@@ -111,7 +115,7 @@ class ForkServer:
 
     async def trial(
         self,
-        db: Path,
+        db: Path | str,
         seed: int,
         synchronous: str,
         clock: float,
@@ -159,9 +163,22 @@ class ForkServer:
         await self.process.wait()
 
 
-def check_file(db: Path, ledger: Ledger) -> list[tuple[int, int]]:
-    """Every invariant of a file after a kill; returns the open, running votes with their
-    deadlines (what a start must reschedule)."""
+@dataclass
+class Rows:
+    """What a database holds after a kill, read the same way from either backend."""
+
+    ballots: list[Any]
+    decisions: list[Any]  # ordered by campaign and seq
+    campaigns: list[Any]
+
+
+BALLOTS = "SELECT decision_id, member_id, choice_id FROM ballots"
+DECISIONS = "SELECT * FROM decisions ORDER BY campaign_id, seq"
+CAMPAIGNS = "SELECT * FROM campaigns"
+
+
+def sqlite_rows(db: Path) -> Rows | None:
+    """The file's rows after its integrity checks; None if no migration had committed."""
     raw = sqlite3.connect(db)
     raw.row_factory = sqlite3.Row
     try:
@@ -169,41 +186,62 @@ def check_file(db: Path, ledger: Ledger) -> list[tuple[int, int]]:
         assert raw.execute("PRAGMA foreign_key_check").fetchall() == []
         tables = {r[0] for r in raw.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if "ballots" not in tables:  # killed before the first migration committed
-            assert not ledger.acks
-            return []
-        ballots = {
-            (r["decision_id"], r["member_id"]): r["choice_id"]
-            for r in raw.execute("SELECT decision_id, member_id, choice_id FROM ballots")
-        }
-        for key, choice in ledger.ballots.items():
-            allowed = {choice, *ledger.maybe.get(key, ())}
-            assert ballots.get(key) in allowed, f"acknowledged ballot {key}={choice} lost"
-        decisions = defaultdict(list)
-        for r in raw.execute("SELECT * FROM decisions ORDER BY campaign_id, seq"):
-            decisions[r["campaign_id"]].append(r)
-        by_id = {r["id"]: r for rows in decisions.values() for r in rows}
-        for decision_id in ledger.closed:
-            assert by_id[decision_id]["closed_at"] is not None, (
-                f"acknowledged close {decision_id} lost"
-            )
-        campaigns = {r["id"]: r for r in raw.execute("SELECT * FROM campaigns")}
-        for campaign_id, first in ledger.started.items():
-            assert campaign_id in campaigns, f"acknowledged start {campaign_id} lost"
-            assert first == 0 or by_id[first]["seq"] == 1
-        for campaign_id in ledger.ended:
-            assert campaigns[campaign_id]["status"] == "ended"
-        for decision_id, message_id in ledger.posted.items():
-            assert by_id[decision_id]["message_id"] == message_id, "acknowledged post lost"
-        running_votes = []
-        for campaign_id, campaign in campaigns.items():
-            rows = decisions[campaign_id]
-            running_votes += check_campaign(campaign, rows)
-        return sorted(running_votes)
+            return None
+        return Rows(*(raw.execute(query).fetchall() for query in (BALLOTS, DECISIONS, CAMPAIGNS)))
     finally:
         raw.close()
 
 
-def check_campaign(campaign: sqlite3.Row, rows: list[sqlite3.Row]) -> list[tuple[int, int]]:
+async def postgres_rows(url: str) -> Rows | None:
+    """The database's rows (PostgreSQL checks its foreign keys on every write); None if no
+    migration had committed."""
+    import asyncpg
+
+    db = await asyncpg.connect(url)
+    try:
+        if await db.fetchval("SELECT to_regclass('ballots')") is None:
+            return None
+        return Rows(*[await db.fetch(query) for query in (BALLOTS, DECISIONS, CAMPAIGNS)])
+    finally:
+        await db.close()
+
+
+async def rows_of(db: Path | str) -> Rows | None:
+    return await postgres_rows(db) if isinstance(db, str) else sqlite_rows(db)
+
+
+def check_file(found: Rows | None, ledger: Ledger) -> list[tuple[int, int]]:
+    """Every invariant of a database after a kill; returns the open, running votes with
+    their deadlines (what a start must reschedule)."""
+    if found is None:  # killed before the first migration committed
+        assert not ledger.acks
+        return []
+    ballots = {(r["decision_id"], r["member_id"]): r["choice_id"] for r in found.ballots}
+    for key, choice in ledger.ballots.items():
+        allowed = {choice, *ledger.maybe.get(key, ())}
+        assert ballots.get(key) in allowed, f"acknowledged ballot {key}={choice} lost"
+    decisions = defaultdict(list)
+    for r in found.decisions:
+        decisions[r["campaign_id"]].append(r)
+    by_id = {r["id"]: r for rows in decisions.values() for r in rows}
+    for decision_id in ledger.closed:
+        assert by_id[decision_id]["closed_at"] is not None, f"acknowledged close {decision_id} lost"
+    campaigns = {r["id"]: r for r in found.campaigns}
+    for campaign_id, first in ledger.started.items():
+        assert campaign_id in campaigns, f"acknowledged start {campaign_id} lost"
+        assert first == 0 or by_id[first]["seq"] == 1
+    for campaign_id in ledger.ended:
+        assert campaigns[campaign_id]["status"] == "ended"
+    for decision_id, message_id in ledger.posted.items():
+        assert by_id[decision_id]["message_id"] == message_id, "acknowledged post lost"
+    running_votes = []
+    for campaign_id, campaign in campaigns.items():
+        rows = decisions[campaign_id]
+        running_votes += check_campaign(campaign, rows)
+    return sorted(running_votes)
+
+
+def check_campaign(campaign: Any, rows: list[Any]) -> list[tuple[int, int]]:
     where = f"campaign {campaign['id']} ({campaign['status']})"
     assert [r["seq"] for r in rows] == list(range(1, len(rows) + 1)), where
     assert rows, f"{where} has no decision"
@@ -246,7 +284,7 @@ def check_campaign(campaign: sqlite3.Row, rows: list[sqlite3.Row]) -> list[tuple
     return []
 
 
-async def check_resume(db: Path, expected: list[tuple[int, int]]) -> None:
+async def check_resume(db: Path | str, expected: list[tuple[int, int]]) -> None:
     """A start after the kill schedules every open vote of a running campaign."""
     clock = ManualClock()
     scheduler = DeadlineScheduler(clock)
@@ -260,7 +298,9 @@ async def check_resume(db: Path, expected: list[tuple[int, int]]) -> None:
         assert round(scheduled.timestamp() * 1_000_000) == deadline_us
 
 
-async def run_trials(server: ForkServer, db: Path, trials: range, rng: random.Random) -> Ledger:
+async def run_trials(
+    server: ForkServer, db: Path | str, trials: range, rng: random.Random
+) -> Ledger:
     ledger = Ledger()
     for trial in trials:
         kill_after = (rng.choice(("ACK", "TRY")), rng.choice((-1, 0, 1, 2, *range(3, 40))))
@@ -270,7 +310,7 @@ async def run_trials(server: ForkServer, db: Path, trials: range, rng: random.Ra
         await server.trial(
             db, rng.randrange(2**31), synchronous, trial * 86_400.0, kill_after, ledger
         )
-        expected = check_file(db, ledger)
+        expected = check_file(await rows_of(db), ledger)
         await check_resume(db, expected)
     return ledger
 
@@ -308,3 +348,35 @@ async def test_two_hundred_kills_lose_nothing_acknowledged(tmp_path: Path) -> No
         f" found; kills inside a use case: {dict(sorted(inside.items()))}"
     )
     assert closes and starts
+
+
+async def test_two_hundred_kills_on_postgresql_lose_nothing_acknowledged(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """The same trials with the workers on PostgreSQL (issue 17): two fork servers, each on
+    its own database of the test server (the second made beside the fixture's own)."""
+    import asyncpg
+
+    second = postgres_url.rsplit("/", 1)[1] + "_b"
+    admin = await asyncpg.connect(postgres_url)
+    await admin.execute(f'CREATE DATABASE "{second}"')  # a name made here, never input
+    databases = [postgres_url, with_database(postgres_url, second)]
+    rng = random.Random(SEED + 1)
+    servers = [await ForkServer.start(tmp_path / f"pg{i}.err") for i in range(len(databases))]
+    try:
+        ledgers = await asyncio.gather(
+            *(
+                run_trials(
+                    server, db, range(TRIALS // SERVERS), random.Random(rng.randrange(2**31))
+                )
+                for server, db in zip(servers, databases, strict=True)
+            )
+        )
+    finally:
+        for server in servers:
+            await server.stop()
+        await admin.execute(f'DROP DATABASE IF EXISTS "{second}" WITH (FORCE)')
+        await admin.close()
+    assert sum(ledger.kills for ledger in ledgers) >= TRIALS
+    assert sum(len(ledger.closed) for ledger in ledgers)
+    assert sum(len(ledger.started) for ledger in ledgers)
