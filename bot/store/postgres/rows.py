@@ -7,24 +7,25 @@ datetime to the microsecond; JSON columns come back as the text that was written
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import asyncpg
 
-from bot.domain import (
-    AuditEntry,
-    Ballot,
-    Campaign,
-    CampaignStatus,
-    CloseHow,
-    Decision,
-    GuildSettings,
-    NewDecision,
-    Shards,
-    TieBreak,
+from bot.domain import Campaign, CampaignStatus, NewDecision, Shards
+from bot.store.rows import (
+    Prefixed,
+    audit_from_row,
+    ballot_from_row,
+    before_us,
+    campaign_from_row,
+    decision_from_row,
+    optional_us,
+    settings_from_row,
 )
-from bot.store.times import duration_us, from_us, to_us
+from bot.store.times import duration_us, to_us
+
+__all__ = ["audit", "ballot", "before_us", "campaign", "decision", "optional_us", "settings"]
 
 CAMPAIGN_COLUMNS = (
     "id, guild_id, channel_id, story_id, story_hash, status, status_reason, state_json, seed, "
@@ -39,7 +40,6 @@ SETTINGS_COLUMNS = (
     "share_choices"
 )
 AUDIT_COLUMNS = "id, guild_id, campaign_id, actor_id, action, detail, at"
-NEVER = 2**63 - 1  # "no bound" for a bigint microseconds comparison
 
 
 def prefixed(columns: str, table: str) -> str:
@@ -47,85 +47,15 @@ def prefixed(columns: str, table: str) -> str:
     return ", ".join(f"{table}.{name.strip()}" for name in columns.split(","))
 
 
-def optional_us(moment: datetime | None) -> int | None:
-    """Microseconds for a moment that may be missing."""
-    return None if moment is None else to_us(moment)
-
-
-def before_us(moment: datetime | None) -> int:
-    """An upper bound in microseconds; no bound when `moment` is None."""
-    return NEVER if moment is None else to_us(moment)
-
-
 def campaign(row: asyncpg.Record, prefix: str = "") -> Campaign:
     """A campaigns row (or a joined row's columns named with `prefix`)."""
-    ended = row[prefix + "ended_at"]
-    return Campaign(
-        id=row[prefix + "id"],
-        guild_id=row[prefix + "guild_id"],
-        channel_id=row[prefix + "channel_id"],
-        story_id=row[prefix + "story_id"],
-        story_hash=row[prefix + "story_hash"],
-        status=CampaignStatus(row[prefix + "status"]),
-        status_reason=row[prefix + "status_reason"],
-        state_json=row[prefix + "state_json"],
-        seed=row[prefix + "seed"],
-        started_at=from_us(row[prefix + "started_at"]),
-        ended_at=None if ended is None else from_us(ended),
-    )
+    return campaign_from_row(Prefixed(row, prefix) if prefix else row)
 
 
-def decision(row: asyncpg.Record) -> Decision:
-    """A decisions row."""
-    return Decision(
-        id=row["id"],
-        campaign_id=row["campaign_id"],
-        seq=row["seq"],
-        scene_id=row["scene_id"],
-        choices=tuple(json.loads(row["choices"])),
-        message_id=row["message_id"],
-        opened_at=from_us(row["opened_at"]),
-        deadline=None if row["deadline"] is None else from_us(row["deadline"]),
-        remaining=(
-            None if row["remaining_us"] is None else timedelta(microseconds=row["remaining_us"])
-        ),
-        extended=bool(row["extended"]),
-        closed_at=None if row["closed_at"] is None else from_us(row["closed_at"]),
-        outcome=row["outcome"],
-        how=None if row["how"] is None else CloseHow(row["how"]),
-    )
-
-
-def settings(row: asyncpg.Record) -> GuildSettings:
-    """A guild_settings row."""
-    return GuildSettings(
-        guild_id=row["guild_id"],
-        vote_seconds=row["vote_seconds"],
-        tie_break=TieBreak(row["tie_break"]),
-        quorum=row["quorum"],
-        blind=bool(row["blind"]),
-        voter_role_id=row["voter_role_id"],
-        moderator_role_id=row["moderator_role_id"],
-        share_choices=bool(row["share_choices"]),
-    )
-
-
-def audit(row: asyncpg.Record) -> AuditEntry:
-    """An audit_log row."""
-    return AuditEntry(
-        id=row["id"],
-        guild_id=row["guild_id"],
-        campaign_id=row["campaign_id"],
-        actor_id=row["actor_id"],
-        action=row["action"],
-        detail=row["detail"],
-        at=from_us(row["at"]),
-    )
-
-
-def ballot(row: asyncpg.Record) -> Ballot:
-    """A ballots row."""
-    return Ballot(row["decision_id"], row["member_id"], row["choice_id"], from_us(row["cast_at"]))
+decision = decision_from_row
+settings = settings_from_row
+audit = audit_from_row
+ballot = ballot_from_row
 
 
 def decision_values(campaign_id: int, seq: int, new: NewDecision) -> tuple[Any, ...]:

@@ -1,118 +1,38 @@
-"""Rows of the SQLite schema to the domain's records, and records to statement parameters.
-
-Public so that every reader of the schema (the store's table groups, the export, tools)
-turns a row into the same record the same way.
-"""
+"""Records to the SQLite statements' named parameters; rows to records are shared with
+every backend (bot/store/rows.py, re-exported here for the table groups)."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
-from datetime import datetime, timedelta
 from typing import Any
 
-from bot.domain import (
-    AuditEntry,
-    Campaign,
-    CampaignStatus,
-    CloseHow,
-    Decision,
-    GuildSettings,
-    NewDecision,
-    Shards,
-    TieBreak,
+from bot.domain import NewDecision, Shards
+from bot.store.rows import (
+    NO_BOUND_US,
+    Prefixed,
+    audit_from_row,
+    ballot_from_row,
+    before_us,
+    campaign_from_row,
+    decision_from_row,
+    optional_us,
+    settings_from_row,
 )
-from bot.store.times import duration_us, from_us, to_us
+from bot.store.times import duration_us, to_us
 
-#: What `before` means when no bound is given: after every stored moment.
-NO_BOUND_US = 2**63 - 1
-
-
-class Prefixed:
-    """A row's columns named with a prefix, read as if the prefix were not there (a
-    campaign's columns in a joined row)."""
-
-    def __init__(self, row: sqlite3.Row, prefix: str) -> None:
-        self._row = row
-        self._prefix = prefix
-
-    def __getitem__(self, name: str) -> Any:
-        return self._row[self._prefix + name]
-
-
-def campaign_from_row(row: sqlite3.Row | Prefixed) -> Campaign:
-    """A `campaigns` row (the columns of `CAMPAIGN_COLUMNS`) as a Campaign."""
-    return Campaign(
-        id=row["id"],
-        guild_id=row["guild_id"],
-        channel_id=row["channel_id"],
-        story_id=row["story_id"],
-        story_hash=row["story_hash"],
-        status=CampaignStatus(row["status"]),
-        status_reason=row["status_reason"],
-        state_json=row["state_json"],
-        seed=row["seed"],
-        started_at=from_us(row["started_at"]),
-        ended_at=None if row["ended_at"] is None else from_us(row["ended_at"]),
-    )
-
-
-def decision_from_row(row: sqlite3.Row) -> Decision:
-    """A `decisions` row (the columns of `DECISION_COLUMNS`) as a Decision."""
-    return Decision(
-        id=row["id"],
-        campaign_id=row["campaign_id"],
-        seq=row["seq"],
-        scene_id=row["scene_id"],
-        choices=tuple(json.loads(row["choices"])),
-        message_id=row["message_id"],
-        opened_at=from_us(row["opened_at"]),
-        deadline=None if row["deadline"] is None else from_us(row["deadline"]),
-        remaining=(
-            None if row["remaining_us"] is None else timedelta(microseconds=row["remaining_us"])
-        ),
-        extended=bool(row["extended"]),
-        closed_at=None if row["closed_at"] is None else from_us(row["closed_at"]),
-        outcome=row["outcome"],
-        how=None if row["how"] is None else CloseHow(row["how"]),
-    )
-
-
-def audit_from_row(row: sqlite3.Row) -> AuditEntry:
-    """An `audit_log` row as an AuditEntry."""
-    return AuditEntry(
-        id=row["id"],
-        guild_id=row["guild_id"],
-        campaign_id=row["campaign_id"],
-        actor_id=row["actor_id"],
-        action=row["action"],
-        detail=row["detail"],
-        at=from_us(row["at"]),
-    )
-
-
-def settings_from_row(row: sqlite3.Row) -> GuildSettings:
-    """A `guild_settings` row as GuildSettings."""
-    return GuildSettings(
-        guild_id=row["guild_id"],
-        vote_seconds=row["vote_seconds"],
-        tie_break=TieBreak(row["tie_break"]),
-        quorum=row["quorum"],
-        blind=bool(row["blind"]),
-        voter_role_id=row["voter_role_id"],
-        moderator_role_id=row["moderator_role_id"],
-        share_choices=bool(row["share_choices"]),
-    )
-
-
-def optional_us(moment: datetime | None) -> int | None:
-    """`to_us` of a moment that may be missing."""
-    return None if moment is None else to_us(moment)
-
-
-def before_us(moment: datetime | None) -> int:
-    """An upper bound in microseconds; no bound is after every stored moment."""
-    return to_us(moment) if moment is not None else NO_BOUND_US
+__all__ = [
+    "NO_BOUND_US",
+    "Prefixed",
+    "audit_from_row",
+    "ballot_from_row",
+    "before_us",
+    "campaign_from_row",
+    "decision_from_row",
+    "decision_params",
+    "optional_us",
+    "settings_from_row",
+    "shard_params",
+]
 
 
 def decision_params(campaign_id: int, seq: int, new: NewDecision) -> dict[str, Any]:
