@@ -4,4 +4,11 @@ fixtures of tests/discord: `world` (a guild, a channel, a moderator and five mem
 ERROR logged by discord.* or bot.* fails the test unless the test claims it, see
 helpers.claim_errors)."""
 
-from tests.discord.conftest import content, no_discord_errors, settings, world  # noqa: F401
+from tests.discord.conftest import (  # noqa: F401
+    backend,
+    content,
+    no_discord_errors,
+    postgres_url,
+    settings,
+    world,
+)
