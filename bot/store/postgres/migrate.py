@@ -9,15 +9,11 @@ once; a step that fails leaves the database at the previous version.
 
 from __future__ import annotations
 
-import re
-from importlib import resources
-
 import asyncpg
 
 from bot.store.errors import SchemaError
-from bot.store.sqlite.migrate import Migration
+from bot.store.migrations import Migration, read_migrations
 
-_NAME = re.compile(r"^(?P<version>\d{4})_(?P<reason>[a-z0-9_]+)\.sql$")
 # pg_advisory_xact_lock's key for "migrating Command Deck's schema" (any fixed bigint).
 MIGRATION_LOCK = 0x436F6D6D616E64  # "Command" in ASCII
 
@@ -31,21 +27,8 @@ CREATE TABLE IF NOT EXISTS schema_version (
 
 
 def load_migrations() -> tuple[Migration, ...]:
-    """Read `migrations/NNNN_reason.sql`; numbers must run 1, 2, 3... with no gap or repeat."""
-    folder = resources.files("bot.store.postgres").joinpath("migrations")
-    found: list[Migration] = []
-    for entry in folder.iterdir():
-        match = _NAME.match(entry.name)
-        if match is None:
-            if entry.name.endswith(".sql"):
-                raise SchemaError(f"migration file {entry.name!r} is not named NNNN_reason.sql")
-            continue
-        found.append(Migration(int(match["version"]), entry.name, entry.read_text("utf-8")))
-    found.sort(key=lambda m: m.version)
-    versions = [m.version for m in found]
-    if versions != list(range(1, len(found) + 1)):
-        raise SchemaError(f"migrations must be numbered 1..n without gaps, found {versions}")
-    return tuple(found)
+    """This backend's migration files, in order (see bot/store/migrations.py)."""
+    return read_migrations("bot.store.postgres")
 
 
 async def schema_version(db: asyncpg.Connection) -> int:

@@ -4,7 +4,8 @@
 numbered migrations of `migrations/` (see `bot.store.sqlite.migrate` for the schema).
 """
 
-from bot.store.sqlite.migrate import Migration, load_migrations
+from bot.store.migrations import Migration
+from bot.store.sqlite.migrate import load_migrations
 from bot.store.sqlite.statements import BATCH_QUERIES, HOT_QUERIES
 from bot.store.sqlite.store import SqliteStore
 

@@ -23,44 +23,17 @@ Times are integer microseconds since the epoch (`bot.store.times`).
 
 from __future__ import annotations
 
-import re
 import sqlite3
-from dataclasses import dataclass, field
-from importlib import resources
 
 import aiosqlite
 
 from bot.store.errors import SchemaError
-
-
-@dataclass(frozen=True, slots=True)
-class Migration:
-    """One numbered schema step read from `migrations/NNNN_reason.sql`."""
-
-    version: int
-    name: str
-    sql: str = field(repr=False)
-
-
-_NAME = re.compile(r"^(?P<version>\d{4})_(?P<reason>[a-z0-9_]+)\.sql$")
+from bot.store.migrations import Migration, read_migrations
 
 
 def load_migrations() -> tuple[Migration, ...]:
-    """Read `migrations/NNNN_reason.sql`; numbers must run 1, 2, 3... with no gap or repeat."""
-    folder = resources.files("bot.store.sqlite").joinpath("migrations")
-    found: list[Migration] = []
-    for entry in folder.iterdir():
-        match = _NAME.match(entry.name)
-        if match is None:
-            if entry.name.endswith(".sql"):
-                raise SchemaError(f"migration file {entry.name!r} is not named NNNN_reason.sql")
-            continue
-        found.append(Migration(int(match["version"]), entry.name, entry.read_text("utf-8")))
-    found.sort(key=lambda m: m.version)
-    versions = [m.version for m in found]
-    if versions != list(range(1, len(found) + 1)):
-        raise SchemaError(f"migrations must be numbered 1..n without gaps, found {versions}")
-    return tuple(found)
+    """This backend's migration files, in order (see bot/store/migrations.py)."""
+    return read_migrations("bot.store.sqlite")
 
 
 def split_statements(script: str) -> list[str]:

@@ -13,9 +13,9 @@ import pytest
 
 from bot.store import SchemaError, Store, StoreUnavailable
 from bot.store import load_migrations as sqlite_migrations
+from bot.store.migrations import Migration
 from bot.store.postgres import PostgresStore, PostgresUrl, load_migrations
 from bot.store.postgres.migrate import migrate, schema_version
-from bot.store.sqlite.migrate import Migration
 
 LATEST = len(load_migrations())
 

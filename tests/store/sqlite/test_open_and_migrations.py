@@ -12,7 +12,8 @@ import pytest
 
 from bot.domain import CloseHow, TieBreak
 from bot.store import SchemaError, Store, load_migrations
-from bot.store.sqlite.migrate import Migration, migrate, split_statements, user_version
+from bot.store.migrations import Migration
+from bot.store.sqlite.migrate import migrate, split_statements, user_version
 from bot.store.times import to_us
 from tests.store.helpers import CHANNEL, GUILD, at
 
