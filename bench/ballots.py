@@ -164,9 +164,10 @@ class OneByOnePostgres(_OneByOne, PostgresStore):
 class PostgresCopies:
     """Databases on one PostgreSQL server: a template built once, a fresh copy per run."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, template: str = "bench_ballots_template") -> None:
         self.url = url
-        self.template = self.named("bench_ballots_template")
+        self.template_name = template
+        self.template = self.named(template)
 
     def named(self, name: str) -> str:
         head, _, _ = self.url.rpartition("/")
@@ -180,15 +181,18 @@ class PostgresCopies:
             await admin.close()
 
     async def create_template(self) -> None:
-        await self._admin("DROP DATABASE IF EXISTS bench_ballots_template WITH (FORCE)")
-        await self._admin("CREATE DATABASE bench_ballots_template")
+        await self._admin(f"DROP DATABASE IF EXISTS {self.template_name} WITH (FORCE)")
+        await self._admin(f"CREATE DATABASE {self.template_name}")
 
     async def copy(self, name: str) -> str:
-        await self._admin(f"CREATE DATABASE {name} TEMPLATE bench_ballots_template")
+        await self._admin(f"CREATE DATABASE {name} TEMPLATE {self.template_name}")
         return self.named(name)
 
     async def drop(self, name: str) -> None:
         await self._admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+    async def drop_template(self) -> None:
+        await self.drop(self.template_name)
 
 
 def make(service: CampaignService, mode: str) -> Cast:
@@ -351,10 +355,18 @@ async def main() -> None:
     parser.add_argument(
         "--postgres", metavar="URL", help="measure PostgreSQL on this server instead of SQLite"
     )
+    parser.add_argument(
+        "--compare",
+        metavar="URL",
+        help="group commit on SQLite and on PostgreSQL at this server, taking turns in one run",
+    )
     args = parser.parse_args()
     rates = [float(r) for r in args.rates.split(",")]
     if args.postgres:
         await main_postgres(args, rates)
+        return
+    if args.compare:
+        await main_compare(args, rates)
         return
     print(machine())
     story = load_story(ROOT / "docs" / "example-story")
@@ -440,7 +452,7 @@ async def main_postgres(args: argparse.Namespace, rates: list[float]) -> None:
                 await server.drop(name)
             print(f"  repeat {repeat + 1} done", file=sys.stderr)
     finally:
-        await server._admin("DROP DATABASE IF EXISTS bench_ballots_template WITH (FORCE)")
+        await server.drop_template()
     print(f"closed loop, {args.members} members clicking (the most each way takes):")
     for mode in modes:
         print(summary(mode, closed[mode]))
@@ -448,6 +460,81 @@ async def main_postgres(args: argparse.Namespace, rates: list[float]) -> None:
         print(f"open loop, clicks arriving at {rate:,.0f}/s:")
         for mode in modes[:2]:
             print(summary(mode, opened[mode, rate]))
+
+
+def remove(path: Path) -> None:
+    path.unlink()
+
+
+async def main_compare(args: argparse.Namespace, rates: list[float]) -> None:
+    """Issue 17: the bot's group commit (2 ms window) on both backends in one run, SQLite and
+    PostgreSQL taking turns in each repeat so that both see the same machine."""
+    print(machine())
+    story = load_story(ROOT / "docs" / "example-story")
+    mode = "group 2 ms"
+    server = PostgresCopies(args.compare)
+    await server.create_template()
+    backends = ["SQLite", "PostgreSQL"]
+    closed: dict[str, list[dict[str, float]]] = {b: [] for b in backends}
+    opened: dict[tuple[str, float], list[dict[str, float]]] = {
+        (b, r): [] for r in rates for b in backends
+    }
+    with tempfile.TemporaryDirectory(dir=Path.cwd(), prefix="bench-ballots-") as tmp:
+        template = Path(tmp) / "template.db"
+        votes = await build(template, story, args.votes)
+        assert votes == await build(server.template, story, args.votes)
+        print(
+            f"{len(votes)} open votes in {len(votes) // CHANNELS_PER_GUILD} guilds on each;"
+            " SQLite synchronous=FULL (WAL), PostgreSQL synchronous_commit=on (loopback);"
+            f" {args.repeat} repeats of {args.seconds:g} s, backends taking turns"
+        )
+
+        async def fresh(backend: str, name: str) -> Path | str:
+            if backend == "PostgreSQL":
+                return await server.copy(name)
+            shutil.copyfile(template, Path(tmp) / f"{name}.db")
+            return Path(tmp) / f"{name}.db"
+
+        async def drop(where: Path | str, name: str) -> None:
+            if isinstance(where, str):
+                await server.drop(name)
+            else:
+                remove(where)
+
+        try:
+            for repeat in range(args.repeat):
+                for backend in backends:
+                    name = f"bench_cmp_closed_{repeat}"
+                    where = await fresh(backend, name)
+                    result = await closed_loop(where, story, votes, mode, args.members, 2.0)
+                    closed[backend].append(result)
+                    await drop(where, name)
+                    for rate in rates:
+                        name = f"bench_cmp_open_{repeat}_{int(rate)}"
+                        where = await fresh(backend, name)
+                        result = await open_loop(where, story, votes, mode, rate, args.seconds)
+                        opened[backend, rate].append(result)
+                        await drop(where, name)
+                print(f"  repeat {repeat + 1} done", file=sys.stderr)
+        finally:
+            await server.drop_template()
+    print(f"closed loop, {args.members} members clicking (the most each takes):")
+    for backend in backends:
+        print(summary(backend, closed[backend]))
+    for rate in rates:
+        print(
+            f"open loop, clicks arriving at {rate:,.0f}/s (goal on PostgreSQL: all, p99 < 50 ms):"
+        )
+        for backend in backends:
+            print(summary(backend, opened[backend, rate]))
+    for label, pg, lite in [
+        ("closed loop", closed["PostgreSQL"], closed["SQLite"]),
+        *[(f"{r:,.0f}/s", opened["PostgreSQL", r], opened["SQLite", r]) for r in rates],
+    ]:
+        ratio = statistics.median(x["rate"] for x in pg) / statistics.median(
+            x["rate"] for x in lite
+        )
+        print(f"  PostgreSQL / SQLite, {label}: {ratio:.2f} of the ballots a second")
 
 
 if __name__ == "__main__":

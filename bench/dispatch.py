@@ -22,6 +22,12 @@ Each rate runs twice, in fresh processes: "now", and "before" (the click path an
 they were before issue 7: `as_before`). Run on one core: `taskset -c 0 python
 bench/dispatch.py [--rates 2000,2500,3000] [--seconds 10] [--repeat 3]` (it pins itself to CPU 0
 unless `--cpu -1`). Not part of the test run.
+
+With `--postgres URL` (issue 17) two more modes take their turns with SQLite's "now": "pg",
+the same process on a copy of the same votes in PostgreSQL (a template database on that
+server, copied per run), and "pg pair", two shard processes (SHARD_COUNT=2, SHARD_IDS=0 and 1)
+on one PostgreSQL copy at once, pinned to CPUs 0 and 1, each offered the rate on its own
+shard's half of the votes; its figure is their sum (p99 and lag: the worse of the two).
 """
 
 from __future__ import annotations
@@ -52,7 +58,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import aiosqlite  # noqa: E402
 import discord  # noqa: E402
-from ballots import legacy_cast  # noqa: E402
+from ballots import PostgresCopies, legacy_cast  # noqa: E402
 from discord.http import HTTPClient, Route  # noqa: E402
 from discord.webhook.async_ import AsyncWebhookAdapter, async_context  # noqa: E402
 
@@ -295,7 +301,7 @@ async def build(settings: Settings, votes: int) -> list[tuple[int, int, int]]:
     async with Store.open(settings.database, synchronous="NORMAL") as store:
         service = CampaignService(store, stories, clock)
         for n in range(votes):
-            guild, channel = GUILD0 + n, CHANNEL0 + n
+            guild, channel = guild_id(n), CHANNEL0 + n
             await service.update_settings(
                 guild_id=guild, actor_id=MEMBER0, changes={"vote_seconds": 604_800}
             )
@@ -306,6 +312,12 @@ async def build(settings: Settings, votes: int) -> list[tuple[int, int, int]]:
             made.append((guild, channel, started.vote.decision_id))
         await service.close()
     return made
+
+
+def guild_id(n: int) -> int:
+    """The n-th guild's id: consecutive guilds alternate between two shards (Discord's rule
+    is shard = (guild_id >> 22) % shard count), so a pair of shard processes splits them."""
+    return GUILD0 + (n << 22)
 
 
 def stubbed_bot(settings: Settings, outbox: Outbox) -> tuple[DeckBot, StubHTTP]:
@@ -506,14 +518,24 @@ async def refresh_cost(bot: DeckBot, votes: list[Vote], rounds: int = 3) -> dict
 
 async def child(args: argparse.Namespace) -> dict[str, Any]:
     """One run in a fresh process (runs must not inherit each other's heap): a rate, or the
-    burst. Prints its figures as JSON."""
+    burst. Prints its figures as JSON. With `--database URL` it runs on that PostgreSQL
+    database (a copy the parent made); with `--shard K` it is shard K of 2 (SHARD_COUNT=2,
+    SHARD_IDS=K) and clicks only on its own shard's guilds, after the parent says go."""
     folder = Path(args.folder)
     content = folder / "content"
     made = [tuple(v) for v in json.loads((folder / "votes.json").read_text())]
+    shards: dict[str, Any] = {}
+    if args.shard >= 0:
+        made = [v for v in made if (v[0] >> 22) % 2 == args.shard]
+        shards = {"shard_count": 2, "shard_ids": [args.shard]}
     members = [member_payload(MEMBER0 + 1 + n) for n in range(20_000)]
-    database = folder / f"run-{os.getpid()}.db"
-    shutil.copyfile(folder / "template.db", database)
-    settings = Settings(database=database, content_dir=content, _env_file=None)
+    file = folder / f"run-{os.getpid()}.db"
+    if args.database:
+        database: Path | str = args.database
+    else:
+        shutil.copyfile(folder / "template.db", file)
+        database = file
+    settings = Settings(database=database, content_dir=content, _env_file=None, **shards)
     outbox = Outbox()
     bot, votes = await start_bot(settings, outbox, made)  # type: ignore[arg-type]
     try:
@@ -524,18 +546,68 @@ async def child(args: argparse.Namespace) -> dict[str, Any]:
             return await refresh_cost(bot, votes)
         if args.mode == "before":
             as_before(bot)
+        if args.shard >= 0:  # the other shard's process is set up too: start together
+            print("ready", flush=True)
+            await asyncio.to_thread(sys.stdin.readline)
         await run_rate(bot, outbox, votes, members, args.rate, 2.0)  # warm up
         return await run_rate(bot, outbox, votes, members, args.rate, args.seconds)
     finally:
         await close(bot)
-        database.unlink()
+        if not args.database:
+            file.unlink()
 
 
-def spawn(args: argparse.Namespace, folder: Path, mode: str, rate: float) -> dict[str, Any]:
+def command_for(
+    args: argparse.Namespace, folder: Path, mode: str, rate: float, cpu: int, **extra: Any
+) -> list[str]:
     command = [sys.executable, __file__, "--child", str(folder), "--mode", mode]
-    command += ["--rate", str(rate), "--seconds", str(args.seconds), "--cpu", str(args.cpu)]
+    command += ["--rate", str(rate), "--seconds", str(args.seconds), "--cpu", str(cpu)]
+    for name, value in extra.items():
+        command += [f"--{name}", str(value)]
+    return command
+
+
+def spawn(
+    args: argparse.Namespace, folder: Path, mode: str, rate: float, **extra: Any
+) -> dict[str, Any]:
+    command = command_for(args, folder, mode, rate, args.cpu, **extra)
     out = subprocess.run(command, check=True, capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def spawn_pair(args: argparse.Namespace, folder: Path, rate: float, url: str) -> dict[str, Any]:
+    """Two shard processes on one PostgreSQL database, each offered `rate` clicks a second
+    on its own shard's votes, on CPUs 0 and 1, started together once both are set up."""
+    children = [
+        subprocess.Popen(
+            command_for(args, folder, "now", rate, shard, database=url, shard=shard),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for shard in (0, 1)
+    ]
+    for process in children:
+        assert process.stdout is not None and process.stdout.readline().strip() == "ready"
+    for process in children:
+        assert process.stdin is not None
+        process.stdin.write("go\n")
+        process.stdin.flush()
+    results = []
+    for process in children:
+        out, _ = process.communicate()
+        assert process.returncode == 0, process.returncode
+        results.append(json.loads(out.strip().splitlines()[-1]))
+    return {
+        "rate": sum(r["rate"] for r in results),
+        "answered": statistics.mean(r["answered"] for r in results),
+        "in_time": statistics.mean(r["in_time"] for r in results),
+        **{key: max(r[key] for r in results) for key in ("p50", "p99", "lag_p99", "lag_max")},
+        "counted": statistics.mean(r["counted"] for r in results),
+        "gc2": max(r["gc2"] for r in results),
+        "gc2_runs": max(r["gc2_runs"] for r in results),
+        "each": [round(r["rate"]) for r in results],
+    }
 
 
 async def main() -> None:
@@ -548,7 +620,15 @@ async def main() -> None:
     parser.add_argument(
         "--no-baseline", dest="baseline", action="store_false", help="skip the 'before' runs"
     )
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="also run on PostgreSQL at this server (a user who may CREATE DATABASE), taking"
+        " turns with SQLite, and two shard processes on it at once",
+    )
     parser.add_argument("--child", metavar="FOLDER", help=argparse.SUPPRESS)
+    parser.add_argument("--database", help=argparse.SUPPRESS)
+    parser.add_argument("--shard", type=int, default=-1, help=argparse.SUPPRESS)
     parser.add_argument("--mode", default="now", help=argparse.SUPPRESS)
     parser.add_argument("--rate", type=float, default=2000.0, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -571,14 +651,36 @@ async def main() -> None:
         )
         (folder / "votes.json").write_text(json.dumps(made))
         modes = ["now", "before"] if args.baseline else ["now"]
+        server = None
+        if args.postgres:
+            modes += ["pg", "pg pair"]
+            server = PostgresCopies(args.postgres, "bench_dispatch_template")
+            await server.create_template()
+            settings = Settings(database=server.template, content_dir=content, _env_file=None)
+            assert made == await build(settings, args.votes)
         results: dict[tuple[str, float], list[dict[str, Any]]] = {
             (mode, rate): [] for rate in rates for mode in modes
         }
-        for repeat in range(args.repeat):
-            for rate in rates:
-                for mode in modes:
-                    results[mode, rate].append(spawn(args, folder, mode, rate))
-            print(f"  repeat {repeat + 1} done", file=sys.stderr)
+        try:
+            for repeat in range(args.repeat):
+                for rate in rates:
+                    for mode in modes:
+                        if server is None or not mode.startswith("pg"):
+                            results[mode, rate].append(spawn(args, folder, mode, rate))
+                            continue
+                        name = f"bench_dispatch_{repeat}_{int(rate)}"
+                        url = await server.copy(name)
+                        if mode == "pg":
+                            results[mode, rate].append(
+                                spawn(args, folder, "now", rate, database=url)
+                            )
+                        else:
+                            results[mode, rate].append(spawn_pair(args, folder, rate, url))
+                        await server.drop(name)
+                print(f"  repeat {repeat + 1} done", file=sys.stderr)
+        finally:
+            if server is not None:
+                await server.drop_template()
         burst_run = spawn(args, folder, "burst", 0.0)
         refresh_runs = [spawn(args, folder, "refresh", 0.0) for _ in range(args.repeat)]
     print(
@@ -593,12 +695,28 @@ async def main() -> None:
         def med(key: str, runs: list[dict[str, Any]] = runs) -> float:
             return statistics.median(r[key] for r in runs)
 
+        each = ""
+        if mode == "pg pair":
+            each = " (each: " + ", ".join(f"{r['each'][0]:,}+{r['each'][1]:,}" for r in runs) + ")"
         print(
-            f"  {mode:6} offered {rate:6,.0f}/s: answered {med('rate'):7,.0f}/s"
+            f"  {mode:7} offered {rate:6,.0f}/s: answered {med('rate'):7,.0f}/s{each}"
             f" ({med('in_time'):.1%} within 3 s)  click-to-response p50 {med('p50'):6.2f} ms"
             f" p99 {med('p99'):7.2f} ms  loop lag p99 {med('lag_p99'):6.2f} ms"
             f" (max {med('lag_max'):.1f}); {med('counted'):.1%} of answers 'counted';"
             f" full GC {med('gc2_runs'):.0f}x, longest {med('gc2'):.0f} ms"
+        )
+    for rate in rates:
+        if ("pg", rate) not in results:
+            break
+
+        def rate_of(mode: str, rate: float = rate) -> float:
+            return statistics.median(r["rate"] for r in results[mode, rate])
+
+        print(
+            f"  at {rate:,.0f}/s offered: PostgreSQL answered {rate_of('pg') / rate_of('now'):.2f}"
+            f" of SQLite's clicks a second (goal >= 0.8); two shard processes on PostgreSQL,"
+            f" each offered {rate:,.0f}/s, answered {rate_of('pg pair') / rate_of('pg'):.2f}x"
+            " one process alone"
         )
     edits = burst_run["edits"]
     gaps = [b - a for a, b in itertools.pairwise(edits)]
