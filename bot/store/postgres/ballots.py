@@ -33,23 +33,32 @@ ON CONFLICT (decision_id, member_id)
 DO UPDATE SET choice_id = excluded.choice_id, cast_at = excluded.cast_at
 """
 
-# The batch: lock its open votes (ordered, so two batches never wait on each other in a
-# circle) and read what they offer; then every accepted ballot in one statement.
-OPEN_CHOICES_OF = """
-SELECT d.id, d.choices FROM decisions AS d
- WHERE d.id = ANY($1::bigint[]) AND d.closed_at IS NULL
- ORDER BY d.id
-   FOR SHARE
-"""
-
+# The batch, in ONE statement (one round trip, its own transaction): lock its open votes
+# (ordered, so two batches never wait on each other in a circle) and return what they offer;
+# of each member's ballots in the batch on a vote, the latest that vote offers is written.
 CAST_BALLOTS = """
-INSERT INTO ballots (decision_id, member_id, choice_id, cast_at)
-SELECT b.decision_id, b.member_id, b.choice_id, b.cast_at
-  FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[])
-       AS b (decision_id, member_id, choice_id, cast_at)
-  JOIN decisions AS d ON d.id = b.decision_id AND d.closed_at IS NULL
-ON CONFLICT (decision_id, member_id)
-DO UPDATE SET choice_id = excluded.choice_id, cast_at = excluded.cast_at
+WITH open AS (
+    SELECT d.id, d.choices FROM decisions AS d
+     WHERE d.id = ANY($1::bigint[]) AND d.closed_at IS NULL
+     ORDER BY d.id
+       FOR SHARE
+), latest AS (
+    SELECT DISTINCT ON (b.decision_id, b.member_id)
+           b.decision_id, b.member_id, b.choice_id, b.cast_at
+      FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::bigint[])
+           WITH ORDINALITY AS b (decision_id, member_id, choice_id, cast_at, ord)
+      JOIN open AS o ON o.id = b.decision_id
+     WHERE EXISTS (SELECT 1 FROM json_array_elements_text(o.choices) AS c (value)
+                    WHERE c.value = b.choice_id)
+     ORDER BY b.decision_id, b.member_id, b.ord DESC
+), written AS (
+    INSERT INTO ballots (decision_id, member_id, choice_id, cast_at)
+    SELECT decision_id, member_id, choice_id, cast_at FROM latest
+    ON CONFLICT (decision_id, member_id)
+    DO UPDATE SET choice_id = excluded.choice_id, cast_at = excluded.cast_at
+    RETURNING 1
+)
+SELECT o.id, o.choices, (SELECT count(*) FROM written) AS written FROM open AS o
 """
 
 BALLOT_OF = (
@@ -101,36 +110,29 @@ class BallotRows(PostgresBase):
         """Record a batch of ballots in one transaction (one commit), in order.
 
         Each result is what `cast_ballot` would have returned for that ballot at that point;
-        a later ballot of the same member in the batch replaces an earlier one. Four round
-        trips whatever the batch's size: BEGIN, lock and read its open votes, one INSERT of
-        every accepted ballot, COMMIT.
+        a later ballot of the same member in the batch replaces an earlier one. One round
+        trip whatever the batch's size: a single statement locks the batch's open votes,
+        writes every accepted ballot and returns what the votes offer, and commits on its
+        own (all of it or, on any error or a lost connection, none of it).
         """
-        results: list[bool] = []
         if not ballots:
-            return results
-        async with self._write() as db:
-            found = await db.fetch(OPEN_CHOICES_OF, sorted({b.decision_id for b in ballots}))
-            offered = {r["id"]: frozenset(json.loads(r["choices"])) for r in found}
-            latest: dict[tuple[int, int], NewBallot] = {}
-            for ballot in ballots:
-                ok = ballot.choice_id in offered.get(ballot.decision_id, ())
-                results.append(ok)
-                if ok:
-                    latest[ballot.decision_id, ballot.member_id] = ballot
-            if latest:
-                # One row per key (an upsert may not touch a row twice), in key order.
-                accepted = [latest[key] for key in sorted(latest)]
-                status = await db.execute(
-                    CAST_BALLOTS,
-                    [b.decision_id for b in accepted],
-                    [b.member_id for b in accepted],
-                    [b.choice_id for b in accepted],
-                    [to_us(b.cast_at) for b in accepted],
-                )
-                if rows.row_count(status) != len(accepted):  # the votes are locked: cannot
-                    raise StoreError(
-                        f"wrote {rows.row_count(status)} of {len(accepted)} ballots; rolled back"
-                    )
+            return []
+        async with self._connection() as db:
+            found = await db.fetch(
+                CAST_BALLOTS,
+                sorted({b.decision_id for b in ballots}),
+                [b.decision_id for b in ballots],
+                [b.member_id for b in ballots],
+                [b.choice_id for b in ballots],
+                [to_us(b.cast_at) for b in ballots],
+            )
+        offered = {r["id"]: frozenset(json.loads(r["choices"])) for r in found}
+        results = [b.choice_id in offered.get(b.decision_id, ()) for b in ballots]
+        pairs = zip(ballots, results, strict=True)
+        accepted = {(b.decision_id, b.member_id) for b, ok in pairs if ok}
+        written = int(found[0]["written"]) if found else 0
+        if written != len(accepted):  # the votes were locked by the statement: cannot
+            raise StoreError(f"wrote {written} of {len(accepted)} ballots")
         return results
 
     async def ballots_in(self, decision_ids: Collection[int]) -> dict[int, dict[int, str]]:
