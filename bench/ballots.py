@@ -453,13 +453,25 @@ async def main_postgres(args: argparse.Namespace, rates: list[float]) -> None:
             print(f"  repeat {repeat + 1} done", file=sys.stderr)
     finally:
         await server.drop_template()
-    print(f"closed loop, {args.members} members clicking (the most each way takes):")
-    for mode in modes:
-        print(summary(mode, closed[mode]))
+    report(args.members, closed, opened, rates, "")
+
+
+def report(
+    members: int,
+    closed: dict[str, list[dict[str, float]]],
+    opened: dict[tuple[str, float], list[dict[str, float]]],
+    rates: list[float],
+    goal: str,
+) -> None:
+    """The closed-loop line of each mode, then the open-loop lines of each rate."""
+    print(f"closed loop, {members} members clicking (the most each way takes):")
+    for name, runs in closed.items():
+        print(summary(name, runs))
     for rate in rates:
-        print(f"open loop, clicks arriving at {rate:,.0f}/s:")
-        for mode in modes[:2]:
-            print(summary(mode, opened[mode, rate]))
+        print(f"open loop, clicks arriving at {rate:,.0f}/s{goal}:")
+        for (name, at), runs in opened.items():
+            if at == rate:
+                print(summary(name, runs))
 
 
 def remove(path: Path) -> None:
@@ -518,15 +530,7 @@ async def main_compare(args: argparse.Namespace, rates: list[float]) -> None:
                 print(f"  repeat {repeat + 1} done", file=sys.stderr)
         finally:
             await server.drop_template()
-    print(f"closed loop, {args.members} members clicking (the most each takes):")
-    for backend in backends:
-        print(summary(backend, closed[backend]))
-    for rate in rates:
-        print(
-            f"open loop, clicks arriving at {rate:,.0f}/s (goal on PostgreSQL: all, p99 < 50 ms):"
-        )
-        for backend in backends:
-            print(summary(backend, opened[backend, rate]))
+    report(args.members, closed, opened, rates, " (goal on PostgreSQL: all, p99 < 50 ms)")
     for label, pg, lite in [
         ("closed loop", closed["PostgreSQL"], closed["SQLite"]),
         *[(f"{r:,.0f}/s", opened["PostgreSQL", r], opened["SQLite", r]) for r in rates],
