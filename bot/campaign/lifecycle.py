@@ -47,11 +47,11 @@ class Lifecycle:
         now = ctx.clock()
         seed = random.SystemRandom().randrange(2**31)
         state = story.new_state(seed)
-        _, stuck = run_idle_scenes(story, state)
+        idle = run_idle_scenes(story, state)
         settings = await ctx.store.get_settings(guild_id)
         first = None
-        if not (state.ended or stuck):
-            first = new_decision(story, state, settings.vote_seconds, now)
+        if not (state.ended or idle.stuck):
+            first = new_decision(story, state, settings.vote_seconds, now, idle.offered)
         try:
             campaign, decision = await ctx.store.create_campaign(
                 guild_id,
@@ -73,9 +73,9 @@ class Lifecycle:
             campaign = await ctx.store.set_campaign_status(
                 campaign.id, CampaignStatus.ENDED, ended_at=now
             )
-        elif stuck:
+        elif idle.stuck:
             campaign = await ctx.store.set_campaign_status(
-                campaign.id, CampaignStatus.PAUSED, reason=stuck
+                campaign.id, CampaignStatus.PAUSED, reason=idle.stuck
             )
         log.info("%s started: story %s by %s", where(campaign), story.id, actor_id)
         ctx.schedule(decision)

@@ -35,23 +35,44 @@ class Move:
     extra: list[Turn] = field(default_factory=list)
 
 
-def run_idle_scenes(story: Story, state: StoryState) -> tuple[list[Turn], str | None]:
+@dataclass
+class IdleRun:
+    """What running through the idle scenes found: the turns taken, why the story is stuck
+    (None if it is not), and the choice ids the scene reached offers, in button order."""
+
+    turns: list[Turn]
+    stuck: str | None
+    offered: tuple[str, ...] = ()
+
+
+def run_idle_scenes(story: Story, state: StoryState) -> IdleRun:
     """Take the no-decision outcome of scenes that offer no choice at all, so every vote
-    that opens has something to vote on. Returns the turns taken and, if the story is
-    stuck (nothing open, no outcome), why."""
+    that opens has something to vote on; say so if the story is stuck there (nothing open,
+    no outcome)."""
     turns: list[Turn] = []
     for _ in range(100):
-        if state.ended or story.offered(state):
-            return turns, None
+        if state.ended:
+            return IdleRun(turns, None)
+        offered = tuple(choice.id for choice in story.offered(state))
+        if offered:
+            return IdleRun(turns, None, offered)
         if story.scenes[state.scene].no_decision is None:
-            return turns, f"scene '{state.scene}' offers no choice and has no way on."
+            return IdleRun(turns, f"scene '{state.scene}' offers no choice and has no way on.")
         turns.append(story.play_no_decision(state, VoteInfo({}, "no_decision")))
-    return turns, "the story kept skipping scenes that offer no choice."
+    return IdleRun(turns, "the story kept skipping scenes that offer no choice.")
 
 
-def new_decision(story: Story, state: StoryState, vote_seconds: int, now: datetime) -> NewDecision:
-    """The vote that opens on the state's scene, with a whole vote's time from `now`."""
-    offered = tuple(choice.id for choice in story.offered(state))
+def new_decision(
+    story: Story,
+    state: StoryState,
+    vote_seconds: int,
+    now: datetime,
+    offered: tuple[str, ...] | None = None,
+) -> NewDecision:
+    """The vote that opens on the state's scene, with a whole vote's time from `now`
+    (`offered`: the scene's choice ids when the caller has just read them)."""
+    if offered is None:
+        offered = tuple(choice.id for choice in story.offered(state))
     return NewDecision(
         scene_id=state.scene,
         choices=offered,
@@ -82,13 +103,13 @@ def advance(
             turn = story.play_no_decision(played, vote)
         else:
             turn = story.play(played, outcome, vote)
-        extra, paused_reason = run_idle_scenes(story, played)
+        idle = run_idle_scenes(story, played)
     except StoryRuntimeError as exc:
         reason = f"the story could not go on from '{scene_id}' ({exc})."
         return Move(None, state, CampaignStatus.PAUSED, None, reason)
     if played.ended:
-        return Move(turn, played, CampaignStatus.ENDED, None, paused_reason, extra)
-    if paused_reason is not None:
-        return Move(turn, played, CampaignStatus.PAUSED, None, paused_reason, extra)
-    following = new_decision(story, played, vote_seconds, now)
-    return Move(turn, played, CampaignStatus.RUNNING, following, None, extra)
+        return Move(turn, played, CampaignStatus.ENDED, None, idle.stuck, idle.turns)
+    if idle.stuck is not None:
+        return Move(turn, played, CampaignStatus.PAUSED, None, idle.stuck, idle.turns)
+    following = new_decision(story, played, vote_seconds, now, idle.offered)
+    return Move(turn, played, CampaignStatus.RUNNING, following, None, idle.turns)
