@@ -44,6 +44,7 @@ sys.path.insert(0, str(ROOT))
 
 import aiosqlite  # noqa: E402
 import asyncpg  # noqa: E402
+from machine import describe  # noqa: E402
 
 from bot.campaign import BallotCast, CampaignService, ManualClock, errors  # noqa: E402
 from bot.campaign.records import choice_labels  # noqa: E402
@@ -57,14 +58,8 @@ CHANNELS_PER_GUILD = 10
 
 
 def machine() -> str:
-    cpu = "unknown CPU"
-    with Path("/proc/cpuinfo").open(encoding="utf-8") as info:
-        for line in info:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
     return (
-        f"{cpu}, {os.cpu_count()} cores (this process may use {len(os.sched_getaffinity(0))});"
+        f"{describe()} (this process may use {len(os.sched_getaffinity(0))});"
         f" Python {platform.python_version()}, SQLite {sqlite3.sqlite_version},"
         f" aiosqlite {aiosqlite.__version__}"
     )

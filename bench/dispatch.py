@@ -61,6 +61,7 @@ import discord  # noqa: E402
 from ballots import PostgresCopies, legacy_cast  # noqa: E402
 from discord.http import HTTPClient, Route  # noqa: E402
 from discord.webhook.async_ import AsyncWebhookAdapter, async_context  # noqa: E402
+from machine import describe  # noqa: E402
 
 from bot.app import DeckBot, clock, create_bot  # noqa: E402
 from bot.campaign import CampaignService  # noqa: E402
@@ -86,14 +87,8 @@ BOT_USER = {
 
 
 def machine() -> str:
-    cpu = "unknown CPU"
-    with Path("/proc/cpuinfo").open(encoding="utf-8") as info:
-        for line in info:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
     return (
-        f"{cpu}, {os.cpu_count()} cores, pinned to {sorted(os.sched_getaffinity(0))};"
+        f"{describe()}, pinned to {sorted(os.sched_getaffinity(0))};"
         f" Python {platform.python_version()}, discord.py {discord.__version__},"
         f" SQLite {sqlite3.sqlite_version}, aiosqlite {aiosqlite.__version__}"
     )
