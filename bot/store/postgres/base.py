@@ -24,9 +24,17 @@ POOL_MAX = 10
 CONNECT_TIMEOUT_S = 10.0
 
 
-async def _prepare_connection(db: asyncpg.Connection) -> None:
-    """Every pooled connection: durable commits and UTC, whatever the server's defaults."""
-    await db.execute("SET synchronous_commit = on; SET TIME ZONE 'UTC'")
+#: What every connection's session runs with, whatever the server's defaults: durable commits
+#: and UTC. Sent with the login, so they are the session's own defaults: nothing resets them.
+SESSION_SETTINGS = {"synchronous_commit": "on", "TimeZone": "UTC"}
+
+
+async def _release_as_is(db: asyncpg.Connection) -> None:
+    """What the pool does to a connection given back, besides rolling back a transaction
+    left open (asyncpg does that itself): nothing. The store changes no session state (no
+    SET, LISTEN or cursor; its advisory locks are per transaction), and asyncpg's default
+    reset costs one more round trip per statement's connection, on the click path, for a
+    RESET ALL that would undo settings made after the login."""
 
 
 async def open_pool(url: PostgresUrl) -> asyncpg.Pool:
@@ -41,7 +49,8 @@ async def open_pool(url: PostgresUrl) -> asyncpg.Pool:
             min_size=POOL_MIN,
             max_size=POOL_MAX,
             timeout=CONNECT_TIMEOUT_S,
-            init=_prepare_connection,
+            server_settings=SESSION_SETTINGS,
+            reset=_release_as_is,
         )
     except (asyncpg.PostgresError, asyncpg.exceptions.InterfaceError, OSError) as exc:
         reason = unavailable_reason(exc) or f"the server refused the connection ({exc})"

@@ -165,3 +165,23 @@ async def test_a_wrong_password_is_refused_without_quoting_it(postgres_url: str)
         await PostgresStore.open(wrong)
     assert "not-the-password" not in str(caught.value)
     assert parts.password is None or parts.password not in str(caught.value)
+
+
+async def test_every_connection_commits_durably_even_where_the_server_says_otherwise(
+    postgres_url: str,
+) -> None:
+    """A database whose default is `synchronous_commit = off` (commits acknowledged before
+    they are on disk): the store's connections still run with `on`, also after being given
+    back to the pool and borrowed again, which resets a session."""
+    admin = await asyncpg.connect(postgres_url)
+    try:
+        name = await admin.fetchval("SELECT current_database()")
+        await admin.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
+    finally:
+        await admin.close()
+    async with PostgresStore.open(postgres_url) as store:
+        for _ in range(3):  # every borrowing of every connection the pool holds
+            async with store._pool.acquire() as db, store._pool.acquire() as other:
+                for connection in (db, other):
+                    assert await connection.fetchval("SHOW synchronous_commit") == "on"
+                    assert await connection.fetchval("SHOW TimeZone") == "UTC"
