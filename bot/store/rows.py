@@ -23,6 +23,17 @@ from bot.domain import (
 )
 from bot.store.times import from_us, to_us
 
+#: The columns of a campaigns row and a decisions row, in the order the mappers read them
+#: (the same on every backend).
+CAMPAIGN_COLUMNS = (
+    "id, guild_id, channel_id, story_id, story_hash, status, status_reason, state_json, seed, "
+    "started_at, ended_at"
+)
+DECISION_COLUMNS = (
+    "id, campaign_id, seq, scene_id, choices, message_id, opened_at, deadline, remaining_us, "
+    "extended, closed_at, outcome, how"
+)
+
 
 class Row(Protocol):
     """What a mapper needs of a row: its columns by name."""

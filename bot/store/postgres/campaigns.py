@@ -13,6 +13,7 @@ from datetime import datetime
 import asyncpg
 
 from bot.domain import Campaign, CampaignStatus, Decision, NewDecision
+from bot.store.checks import check_ending
 from bot.store.errors import CampaignEnded, ChannelBusy, GuildFull, NotFound
 from bot.store.postgres import rows
 from bot.store.postgres.base import PostgresBase
@@ -140,7 +141,7 @@ class CampaignRows(PostgresBase):
         with an open vote is `pause_decision` / `resume_decision`'s job.
         """
         new_status = CampaignStatus(status)
-        rows.check_ending(new_status, ended_at)
+        check_ending(new_status, ended_at)
         ended_us = rows.optional_us(ended_at)
         async with self._write() as db:
             current = await db.fetchval(

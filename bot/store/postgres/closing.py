@@ -18,7 +18,6 @@ from types import MappingProxyType
 import asyncpg
 
 from bot.domain import (
-    OUTCOMELESS,
     CampaignStatus,
     CloseHow,
     CrewChoices,
@@ -27,6 +26,7 @@ from bot.domain import (
     NewClose,
     NewDecision,
 )
+from bot.store.checks import check_close
 from bot.store.errors import AlreadyClosed, NotFound, StoreError, TallyChanged
 from bot.store.postgres import rows
 from bot.store.postgres.ballots import COUNTS_IN, tally_in
@@ -120,20 +120,6 @@ CREW_COUNTS = (
 )
 
 
-def _check_close(
-    how: CloseHow,
-    outcome: str | None,
-    status: CampaignStatus,
-    ended_at: datetime | None,
-    next_decision: NewDecision | None,
-) -> None:
-    rows.check_ending(status, ended_at)
-    if (how in OUTCOMELESS) != (outcome is None):
-        raise ValueError(f"how={how.value!r} and outcome={outcome!r} do not go together")
-    if next_decision is not None and status is CampaignStatus.ENDED:
-        raise ValueError("an ended campaign opens no next decision")
-
-
 async def count_crew_choices(
     db: asyncpg.Connection, closes: Sequence[tuple[int, str, str]]
 ) -> None:
@@ -202,7 +188,7 @@ class Closing(PostgresBase):
         """
         how = CloseHow(how)
         status = CampaignStatus(campaign_status)
-        _check_close(how, outcome, status, ended_at, next_decision)
+        check_close(how, outcome, status, ended_at, next_decision)
         async with self._write() as db:
             row = await db.fetchrow(
                 CLOSE_DECISION,
@@ -260,7 +246,7 @@ class Closing(PostgresBase):
         nothing written for it. A handful of statements whatever the batch's size.
         """
         for close in closes:
-            _check_close(
+            check_close(
                 close.how,
                 close.outcome,
                 close.campaign_status,

@@ -7,13 +7,14 @@ datetime to the microsecond; JSON columns come back as the text that was written
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Any
 
 import asyncpg
 
-from bot.domain import Campaign, CampaignStatus, NewDecision, Shards
+from bot.domain import Campaign, NewDecision, Shards
 from bot.store.rows import (
+    CAMPAIGN_COLUMNS,
+    DECISION_COLUMNS,
     Prefixed,
     audit_from_row,
     ballot_from_row,
@@ -25,16 +26,18 @@ from bot.store.rows import (
 )
 from bot.store.times import duration_us, to_us
 
-__all__ = ["audit", "ballot", "before_us", "campaign", "decision", "optional_us", "settings"]
+__all__ = [
+    "CAMPAIGN_COLUMNS",
+    "DECISION_COLUMNS",
+    "audit",
+    "ballot",
+    "before_us",
+    "campaign",
+    "decision",
+    "optional_us",
+    "settings",
+]
 
-CAMPAIGN_COLUMNS = (
-    "id, guild_id, channel_id, story_id, story_hash, status, status_reason, state_json, seed, "
-    "started_at, ended_at"
-)
-DECISION_COLUMNS = (
-    "id, campaign_id, seq, scene_id, choices, message_id, opened_at, deadline, remaining_us, "
-    "extended, closed_at, outcome, how"
-)
 SETTINGS_COLUMNS = (
     "guild_id, vote_seconds, tie_break, quorum, blind, voter_role_id, moderator_role_id, "
     "share_choices"
@@ -76,12 +79,6 @@ def shard_values(shards: Shards | None) -> tuple[list[int] | None, int]:
     if shards is None:
         return None, 1
     return sorted(shards.ids), shards.count
-
-
-def check_ending(status: CampaignStatus, ended_at: datetime | None) -> None:
-    """An ended campaign has an end time, and only an ended one."""
-    if (status is CampaignStatus.ENDED) != (ended_at is not None):
-        raise ValueError("ended_at is required for status 'ended' and only for it")
 
 
 def row_count(status: str) -> int:

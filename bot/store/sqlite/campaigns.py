@@ -10,12 +10,14 @@ from bot.domain import (
     Decision,
     NewDecision,
 )
+from bot.store.checks import check_ending
 from bot.store.errors import (
     CampaignEnded,
     ChannelBusy,
     GuildFull,
     NotFound,
 )
+from bot.store.rows import CAMPAIGN_COLUMNS
 from bot.store.sqlite.base import SqliteBase
 from bot.store.sqlite.decisions import insert_decision
 from bot.store.sqlite.mappers import (
@@ -24,16 +26,9 @@ from bot.store.sqlite.mappers import (
 )
 from bot.store.sqlite.statements import (
     ACTIVE_CAMPAIGN_IN_CHANNEL,
-    CAMPAIGN_COLUMNS,
     GET_CAMPAIGN,
 )
 from bot.store.times import to_us
-
-
-def check_ending(status: CampaignStatus, ended_at: datetime | None) -> None:
-    """`ended_at` goes with status 'ended' and only with it (ValueError otherwise)."""
-    if (status is CampaignStatus.ENDED) != (ended_at is not None):
-        raise ValueError("ended_at is required for status 'ended' and only for it")
 
 
 class CampaignTables(SqliteBase):

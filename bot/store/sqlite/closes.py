@@ -7,7 +7,6 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from bot.domain import (
-    OUTCOMELESS,
     CampaignStatus,
     CloseHow,
     Decision,
@@ -15,6 +14,7 @@ from bot.domain import (
     NewClose,
     NewDecision,
 )
+from bot.store.checks import check_close
 from bot.store.errors import (
     AlreadyClosed,
     NotFound,
@@ -23,7 +23,6 @@ from bot.store.errors import (
 )
 from bot.store.sqlite.ballots import tally_of
 from bot.store.sqlite.base import SqliteBase
-from bot.store.sqlite.campaigns import check_ending
 from bot.store.sqlite.connection import GuardedConnection
 from bot.store.sqlite.crews import count_crew_choices
 from bot.store.sqlite.decisions import insert_decision
@@ -91,11 +90,7 @@ class CloseTables(SqliteBase):
         """
         how = CloseHow(how)
         status = CampaignStatus(campaign_status)
-        check_ending(status, ended_at)
-        if (how in OUTCOMELESS) != (outcome is None):
-            raise ValueError(f"how={how.value!r} and outcome={outcome!r} do not go together")
-        if next_decision is not None and status is CampaignStatus.ENDED:
-            raise ValueError("an ended campaign opens no next decision")
+        check_close(how, outcome, status, ended_at, next_decision)
         async with self._write() as db:
             cursor = await db.execute(
                 CLOSE_DECISION,
@@ -162,11 +157,9 @@ class CloseTables(SqliteBase):
         `executemany` per statement), which is what makes 10,000 closes take well under 2 s.
         """
         for close in closes:
-            check_ending(close.campaign_status, close.ended_at)
-            if (close.how in OUTCOMELESS) != (close.outcome is None):
-                raise ValueError(f"how={close.how.value!r} and outcome={close.outcome!r}")
-            if close.next_decision is not None and close.campaign_status is CampaignStatus.ENDED:
-                raise ValueError("an ended campaign opens no next decision")
+            check_close(
+                close.how, close.outcome, close.campaign_status, close.ended_at, close.next_decision
+            )
         if not closes:
             return {}
         async with self._write() as db:

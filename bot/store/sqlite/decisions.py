@@ -14,6 +14,7 @@ from bot.domain import (
     OpenDeadline,
     Shards,
 )
+from bot.store.rows import DECISION_COLUMNS
 from bot.store.sqlite.base import SqliteBase
 from bot.store.sqlite.connection import GuardedConnection
 from bot.store.sqlite.mappers import (
@@ -24,7 +25,6 @@ from bot.store.sqlite.mappers import (
     shard_params,
 )
 from bot.store.sqlite.statements import (
-    DECISION_COLUMNS,
     GET_DECISION,
     INSERT_DECISION,
     OPEN_DEADLINES,

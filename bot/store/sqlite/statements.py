@@ -11,14 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-CAMPAIGN_COLUMNS = (
-    "id, guild_id, channel_id, story_id, story_hash, status, status_reason, state_json, seed, "
-    "started_at, ended_at"
-)
-DECISION_COLUMNS = (
-    "id, campaign_id, seq, scene_id, choices, message_id, opened_at, deadline, remaining_us, "
-    "extended, closed_at, outcome, how"
-)
+from bot.store.rows import CAMPAIGN_COLUMNS, DECISION_COLUMNS
 
 # --- by key: what a click, a timer's close and the batches read and write -----------------
 # Each finds its rows through a primary key or an index. The ones named in HOT_QUERIES and

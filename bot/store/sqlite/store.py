@@ -10,6 +10,7 @@ from pathlib import Path, PurePath
 from typing import Any, Self
 
 from bot.store.contract import Store
+from bot.store.rows import CAMPAIGN_COLUMNS, DECISION_COLUMNS
 from bot.store.snapshot import GuildSnapshot
 from bot.store.sqlite.ballots import BallotTables
 from bot.store.sqlite.campaigns import CampaignTables
@@ -19,7 +20,6 @@ from bot.store.sqlite.crews import CrewTables
 from bot.store.sqlite.decisions import DecisionTables
 from bot.store.sqlite.guilds import GuildTables
 from bot.store.sqlite.mappers import campaign_from_row, decision_from_row, settings_from_row
-from bot.store.sqlite.statements import CAMPAIGN_COLUMNS, DECISION_COLUMNS
 from bot.store.sqlite.sweeps import SweepTables
 
 _GUILD_SETTINGS = "SELECT * FROM guild_settings WHERE guild_id = :g"
