@@ -32,8 +32,9 @@ import simcord
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from bot.app import DeckBot, create_bot  # noqa: E402
+from bot.app import create_bot  # noqa: E402
 from bot.config import Settings  # noqa: E402
+from tests.discord.conftest import close_bot  # noqa: E402
 
 SHARD_COUNT = 2
 GUILDS = 3
@@ -50,14 +51,6 @@ class ErrorLog(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         if record.name.startswith(("discord", "bot")):
             self.lines.append(f"{record.name}: {record.getMessage()}")
-
-
-async def close_bot(bot: DeckBot) -> None:
-    """As tests/discord/conftest.py: SimCord never calls connect(), which makes this queue."""
-    if not hasattr(bot, "_AutoShardedClient__queue"):
-        bot._AutoShardedClient__queue = asyncio.PriorityQueue()  # type: ignore[attr-defined]
-    if not bot.is_closed():
-        await bot.close()
 
 
 def vote_ids(message: discord.Message) -> list[str]:
